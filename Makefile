@@ -1,0 +1,76 @@
+# Entry point for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+PYTHON_BASE ?= $(shell command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null || command -v python3)
+
+export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
+export ACTION_PORT       ?= 5055
+export RASA_PORT         ?= 5005
+export SANIC_HOST        ?= 127.0.0.1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard akyikatchy/*.py)
+MODEL_STAMP     := models/.trained
+
+.PHONY: help install train run actions server telegram telegram-webhook test test-fast validate rasa-test eval bench bench-smoke clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed ## Build the virtual environment from the pinned requirements
+
+$(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name akyikatchy --out models
+	touch $@
+
+train: $(MODEL_STAMP) ## Train the model if data, domain or config changed
+
+run: train ## Talk to the assistant in the terminal (starts the action server too)
+	@$(PY) -m scripts.run_shell
+
+actions: install ## Run the action server (127.0.0.1:$(ACTION_PORT))
+	$(RASA) run actions --port $(ACTION_PORT)
+
+server: train ## Run Rasa (REST and Telegram channels) on 127.0.0.1:$(RASA_PORT)
+	$(RASA) run --enable-api -i 127.0.0.1 -p $(RASA_PORT) --model models/akyikatchy.tar.gz --credentials credentials.yml --endpoints endpoints.yml
+
+telegram: train ## Run on Telegram by long polling (needs TELEGRAM_BOT_TOKEN)
+	$(PY) -m akyikatchy.telegram_polling
+
+telegram-webhook: install ## Register the Telegram webhook (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_URL, TELEGRAM_SECRET_TOKEN)
+	$(PY) -m akyikatchy.telegram_webhook
+
+validate: install ## Check training data and domain (rasa data validate --fail-on-warnings)
+	$(RASA) data validate --fail-on-warnings
+
+rasa-test: train ## Conversation tests (tests/test_stories.yml)
+	$(RASA) test core --stories tests/ --model models/akyikatchy.tar.gz --fail-on-prediction-errors --out results/core
+
+test: train ## Run every test: content checks, validation, pytest, conversation tests
+	$(MAKE) validate
+	$(PY) -m pytest -q
+	$(MAKE) rasa-test
+	$(MAKE) bench-smoke
+
+eval: install ## NLU accuracy and macro-F1 per language, language detection accuracy
+	$(PY) -m scripts.evaluate
+
+bench: train ## Throughput and latency over REST at 1, 10, 50 conversations (add ARGS=--baseline)
+	$(PY) -m scripts.bench $(ARGS)
+
+bench-smoke: train ## A very short benchmark run: checks that it runs, never a timing
+	$(PY) -m scripts.bench --smoke
+
+clean: ## Remove models and results
+	rm -rf models results .pytest_cache

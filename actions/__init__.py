@@ -1,0 +1,1 @@
+"""Custom actions of the Akyikatchy assistant (run by `rasa run actions`)."""

@@ -1,0 +1,1 @@
+"""Rasa-side code of the Akyikatchy assistant: language choice, NLG, channels."""

@@ -1,0 +1,184 @@
+"""Which language (Kyrgyz or Russian) a message is written in, and which one to answer in.
+
+The detector is a small naive-Bayes model over words and character n-grams, fitted on the
+project's own NLU examples (``data/nlu_ky.yml`` / ``data/nlu_ru.yml``), so content authors
+improve it by adding examples.  Kyrgyz typed without ү ө ң is handled by folding those letters
+before scoring; a message containing them is Kyrgyz outright.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+KY = "ky"
+RU = "ru"
+LANGUAGES = (KY, RU)
+DEFAULT_LANGUAGE = KY
+
+# Slots whose answers are names, numbers or dates: they never flip the language.
+NEUTRAL_SLOTS = frozenset({"full_name", "phone", "incident_date", "region", "category"})
+
+_KYRGYZ_LETTERS = re.compile("[үөңҮӨҢ]")
+_FOLD = str.maketrans({"ү": "у", "ө": "о", "ң": "н", "Ү": "у", "Ө": "о", "Ң": "н"})
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+# Margin (mean log-odds per feature) below which a message counts as unclear.
+DEFAULT_THRESHOLD = 0.08
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold ү ө ң, so Kyrgyz typed without them scores the same."""
+    return text.lower().translate(_FOLD)
+
+
+def words(text: str) -> List[str]:
+    return _WORD.findall(fold(text))
+
+
+def _features(text: str) -> List[str]:
+    feats: List[str] = []
+    for word in words(text):
+        feats.append("w:" + word)
+        padded = f" {word} "
+        for n in (2, 3, 4):
+            feats.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
+    return feats
+
+
+def _looks_like_name(text: str) -> bool:
+    """'Асанов Бакыт Маратович': capitalised words only, so no language evidence."""
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 5:
+        return False
+    return all(_WORD.fullmatch(t) and t[:1].isupper() and not t.isupper() for t in tokens)
+
+
+class LanguageDetector:
+    """Two-class multinomial naive Bayes over folded words and character n-grams."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._log_odds: Dict[str, float] = {}
+        self._prior = 0.0
+
+    def fit(self, ky_texts: Iterable[str], ru_texts: Iterable[str]) -> "LanguageDetector":
+        counts = {KY: Counter(), RU: Counter()}
+        docs = {KY: 0, RU: 0}
+        for lang, texts in ((KY, ky_texts), (RU, ru_texts)):
+            for text in texts:
+                counts[lang].update(_features(text))
+                docs[lang] += 1
+        vocabulary = set(counts[KY]) | set(counts[RU])
+        total_ky = sum(counts[KY].values()) + len(vocabulary)
+        total_ru = sum(counts[RU].values()) + len(vocabulary)
+        self._log_odds = {
+            f: math.log((counts[KY][f] + 1) / total_ky) - math.log((counts[RU][f] + 1) / total_ru)
+            for f in vocabulary
+        }
+        self._prior = math.log(max(docs[KY], 1) / max(docs[RU], 1))
+        return self
+
+    def score(self, text: str) -> Tuple[float, int]:
+        """Mean log-odds (positive: Kyrgyz) over the known features, and their number."""
+        known = [self._log_odds[f] for f in _features(text) if f in self._log_odds]
+        if not known:
+            return 0.0, 0
+        return sum(known) / len(known), len(known)
+
+    def detect(self, text: Optional[str]) -> Optional[str]:
+        """'ky', 'ru', or None when the message gives no clear evidence."""
+        if not text:
+            return None
+        text = text.strip()
+        if not text or text.startswith("/"):
+            return None
+        if _KYRGYZ_LETTERS.search(text):
+            return KY
+        tokens = words(text)
+        if not tokens or sum(len(t) for t in tokens) < 2:
+            return None
+        if _looks_like_name(text):
+            return None
+        mean, n = self.score(text)
+        if n == 0 or abs(mean) < self.threshold:
+            return None
+        return KY if mean > 0 else RU
+
+
+def read_nlu_examples(path: Path) -> List[str]:
+    """Plain example texts of an NLU YAML file, entity annotations removed."""
+    import yaml  # local import: only needed when fitting
+
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    texts: List[str] = []
+    for block in data.get("nlu") or []:
+        if "intent" not in block:
+            continue
+        for line in str(block.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                texts.append(_ANNOTATION.sub(r"\1", line[2:]).strip())
+    return texts
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("AKY_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+
+
+_default: Optional[LanguageDetector] = None
+_lock = threading.Lock()
+
+
+def default_detector() -> LanguageDetector:
+    """The detector fitted on the project's NLU files, built once per process."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                directory = data_dir()
+                _default = LanguageDetector().fit(
+                    read_nlu_examples(directory / "nlu_ky.yml"),
+                    read_nlu_examples(directory / "nlu_ru.yml"),
+                )
+    return _default
+
+
+def detect_language(text: Optional[str]) -> Optional[str]:
+    return default_detector().detect(text)
+
+
+def choose_language(
+    text: Optional[str],
+    intent: Optional[str],
+    entities: Sequence[Dict],
+    current: Optional[str],
+    language_was_set: bool,
+    telegram_code: Optional[str],
+    requested_slot: Optional[str] = None,
+) -> str:
+    """The language to answer the latest message in (the contract's language rules).
+
+    Explicit switch > the message's own clear language > the current language >
+    Telegram's language_code for a new user > Kyrgyz.
+    """
+    if intent == "switch_language":
+        for entity in entities or []:
+            if entity.get("entity") == "language" and entity.get("value") in LANGUAGES:
+                return entity["value"]
+    if requested_slot not in NEUTRAL_SLOTS:
+        detected = detect_language(text)
+        if detected:
+            return detected
+    if language_was_set and current in LANGUAGES:
+        return current
+    code = (telegram_code or "").lower()[:2]
+    if code in LANGUAGES:
+        return code
+    return current if current in LANGUAGES else DEFAULT_LANGUAGE

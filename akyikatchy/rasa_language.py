@@ -1,0 +1,40 @@
+"""Rasa-side glue for the language rules: one function reads a Rasa tracker.
+
+Used by the NLG (so the answer to a message is already in that message's language) and by
+``LanguagePolicy`` (so the ``language`` slot records it in the same turn).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from akyikatchy.language import choose_language
+
+LANGUAGE_SLOT = "language"
+
+
+def language_for_tracker(tracker: Any) -> str:
+    message = tracker.latest_message
+    text = getattr(message, "text", None) if message else None
+    intent = (getattr(message, "intent", None) or {}).get("name") if message else None
+    entities = getattr(message, "entities", None) or [] if message else []
+    metadata = (getattr(message, "metadata", None) or {}) if message else {}
+    language_was_set = any(
+        getattr(event, "key", None) == LANGUAGE_SLOT for event in tracker.events
+    )
+    return choose_language(
+        text=text,
+        intent=intent,
+        entities=entities,
+        current=tracker.get_slot(LANGUAGE_SLOT),
+        language_was_set=language_was_set,
+        telegram_code=_telegram_code(metadata),
+        requested_slot=tracker.get_slot("requested_slot") if tracker.active_loop_name else None,
+    )
+
+
+def _telegram_code(metadata: Any) -> Optional[str]:
+    if isinstance(metadata, dict):
+        code = metadata.get("language_code")
+        if isinstance(code, str):
+            return code
+    return None

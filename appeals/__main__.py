@@ -1,0 +1,114 @@
+"""Staff command line for the appeals database (uses ``DATABASE_URL``).
+
+    python -m appeals list [--json]
+    python -m appeals set-status AK-2026-000001 in_review
+    python -m appeals migrate
+
+Exit codes: 0 ok, 2 usage error, 1 storage error (one line on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from .config import database_url
+from .store import STATUSES, AppealNotFound, AppealStore, StorageError, migrate
+
+EXIT_OK, EXIT_STORAGE, EXIT_USAGE = 0, 1, 2
+
+TABLE_COLUMNS = (
+    ("reference", "reference"),
+    ("status", "status"),
+    ("created_at", "created"),
+    ("language", "lang"),
+    ("region", "region"),
+    ("category", "category"),
+    ("late", "late"),
+    ("full_name", "name"),
+    ("phone", "phone"),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m appeals", description="Akyikatchy appeals database (DATABASE_URL)."
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    ls = sub.add_parser("list", help="print every stored appeal")
+    ls.add_argument("--json", action="store_true", help="as a JSON array")
+    st = sub.add_parser("set-status", help="change the status of an appeal")
+    st.add_argument("reference", help="e.g. AK-2026-000001")
+    st.add_argument("status", choices=STATUSES)
+    sub.add_parser("migrate", help="upgrade the database schema to the latest version")
+    return p
+
+
+def _write(text: str) -> None:
+    data = text.encode("utf-8")
+    out = getattr(sys.stdout, "buffer", None)
+    if out is not None:
+        sys.stdout.flush()
+        out.write(data)
+        out.flush()
+    else:  # e.g. a StringIO in tests
+        sys.stdout.write(text)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("\n", " ")
+
+
+def _table(rows: List[dict]) -> str:
+    if not rows:
+        return "no appeals\n"
+    header = [title for _, title in TABLE_COLUMNS]
+    body = [[_cell(r.get(key)) for key, _ in TABLE_COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + body]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("%d appeal(s)" % len(rows))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)  # exits 2 on usage errors
+    url = database_url()
+    try:
+        if args.command == "migrate":
+            revision = migrate(url)
+            _write("database schema at revision %s\n" % revision)
+            return EXIT_OK
+        with AppealStore(url) as store:
+            if args.command == "list":
+                rows = store.list_appeals()
+                if args.json:
+                    _write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+                else:
+                    _write(_table(rows))
+                return EXIT_OK
+            if args.command == "set-status":
+                try:
+                    store.set_status(args.reference, args.status)
+                except AppealNotFound:
+                    print("error: no appeal %s" % args.reference.strip().upper(), file=sys.stderr)
+                    return EXIT_STORAGE
+                _write("%s: %s\n" % (args.reference.strip().upper(), args.status))
+                return EXIT_OK
+    except StorageError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return EXIT_STORAGE
+    except ValueError as e:  # e.g. an unsupported DATABASE_URL
+        print("error: %s" % e, file=sys.stderr)
+        return EXIT_STORAGE
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""`make eval`: understanding quality on a fixed held-out split, per language.
+
+Splits each language file 80/20 per intent (FAQ topics counted as their own labels),
+trains the NLU pipeline of a config on the training part of both languages together
+(one model understands both), then prints per language: intent accuracy, macro-F1, and
+the language detector's accuracy on the held-out messages.
+
+    python -m scripts.evaluate [--config config.yml] [--json results/eval.json]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SEED = 2026
+TEST_FRACTION = 0.2
+
+Example = Tuple[str, str]  # (text with annotations, label)
+
+
+def label_of(message) -> str:
+    return message.get("intent_response_key") or message.get("intent")
+
+
+def split_file(path: Path, rng: random.Random):
+    """Stratified split of one NLU file; returns (train TrainingData, test examples)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    data = load_data(str(path))
+    by_label: Dict[str, list] = defaultdict(list)
+    for message in data.intent_examples:
+        by_label[label_of(message)].append(message)
+    train, test = [], []
+    for label in sorted(by_label):
+        messages = sorted(by_label[label], key=lambda m: m.get("text"))
+        rng.shuffle(messages)
+        n_test = max(1, round(len(messages) * TEST_FRACTION))
+        test += [(m.get("text"), label) for m in messages[:n_test]]
+        train += messages[n_test:]
+    return TrainingData(training_examples=train, entity_synonyms=data.entity_synonyms,
+                        regex_features=data.regex_features, lookup_tables=data.lookup_tables,
+                        responses=data.responses), test
+
+
+def macro_f1(pairs: List[Tuple[str, str]]) -> float:
+    labels = sorted({gold for gold, _ in pairs})
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def is_clear(text: str) -> bool:
+    """Messages a person would call 'clearly Kyrgyz/Russian': not 'ok', numbers or names."""
+    from akyikatchy.language import _looks_like_name, words
+
+    tokens = words(text)
+    return any(len(t) >= 3 for t in tokens) and not _looks_like_name(text) and not (
+        len(tokens) == 1 and tokens[0] in {"ok", "ок", "okay"}
+    )
+
+
+async def predict(model_path: str, texts: List[str]) -> List[str]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+    out = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        intent = parsed["intent"]["name"]
+        selector = parsed.get("response_selector", {}).get(intent)
+        if selector:
+            intent = selector["response"].get("intent_response_key") or intent
+        out.append(intent)
+    return out
+
+
+def evaluate(config: Path) -> Dict:
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from akyikatchy.language import LanguageDetector
+
+    rng = random.Random(SEED)
+    parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng) for lang in ("ky", "ru")}
+    shared = load_data(str(DATA / "nlu_shared.yml"))
+    train = parts["ky"][0].merge(parts["ru"][0], shared)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file = Path(tmp) / "train.yml"
+        train_file.write_text(RasaYAMLWriter().dumps(train), encoding="utf-8")
+        started = time.monotonic()
+        model = train_nlu(str(config), str(train_file), str(Path(tmp) / "models"),
+                          fixed_model_name="eval", domain=str(ROOT / "domain.yml"))
+        train_seconds = time.monotonic() - started
+        results: Dict = {"config": str(config), "train_seconds": round(train_seconds, 1)}
+        for lang in ("ky", "ru"):
+            test = parts[lang][1]
+            predicted = asyncio.run(predict(model, [t for t, _ in test]))
+            pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted)]
+            results[lang] = {
+                "n_test": len(test),
+                "intent_accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4),
+                "macro_f1": round(macro_f1(pairs), 4),
+                "errors": [
+                    {"text": t, "gold": g, "predicted": p}
+                    for (t, g), p in zip(test, predicted) if g != p
+                ],
+            }
+    detector = LanguageDetector().fit(
+        [m.get("text") for m in parts["ky"][0].intent_examples],
+        [m.get("text") for m in parts["ru"][0].intent_examples],
+    )
+    total = correct = 0
+    for lang in ("ky", "ru"):
+        clear = [t for t, _ in parts[lang][1] if is_clear(t)]
+        hits = sum(detector.detect(t) == lang for t in clear)
+        results[lang]["language_detection"] = {"n": len(clear), "accuracy": round(hits / len(clear), 4)}
+        total += len(clear)
+        correct += hits
+    results["language_detection_accuracy"] = round(correct / total, 4)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "config.yml"))
+    parser.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    results = evaluate(Path(args.config))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
+          f" config {Path(args.config).name}, training {results['train_seconds']} s")
+    print(f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'lang-detect':>13}")
+    for lang in ("ky", "ru"):
+        r = results[lang]
+        print(f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}"
+              f"{r['language_detection']['accuracy']:>13.3f}")
+    print(f"language detection, both languages: {results['language_detection_accuracy']:.3f}")
+    if args.show_errors:
+        for lang in ("ky", "ru"):
+            for e in results[lang]["errors"]:
+                print(f"  [{lang}] {e['gold']:<28} -> {e['predicted']:<28} {e['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Start the action server and the Rasa server as child processes, on loopback.
+
+Shared by `make run`, the end-to-end tests and the benchmark so all three run the
+assistant the same way.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "akyikatchy.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["SANIC_HOST"] = "127.0.0.1"
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra or {})
+    return env
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def action_server(port: int, env: Optional[Dict[str, str]] = None, log=None) -> Iterator[str]:
+    process = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "actions", "--port", str(port)],
+        cwd=ROOT, env=base_env(env), stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", 120, process)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def rasa_server(
+    port: int,
+    action_url: str,
+    model: Path = MODEL,
+    credentials: Optional[Path] = None,
+    env: Optional[Dict[str, str]] = None,
+    log=None,
+) -> Iterator[str]:
+    command = [
+        str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+        "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml"),
+        "--credentials", str(credentials or ROOT / "credentials.yml"),
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=base_env({"ACTION_SERVER_URL": action_url, **(env or {})}),
+        stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/status", 300, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
