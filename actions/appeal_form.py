@@ -55,10 +55,9 @@ class ValidateAppealForm(FormValidationAction):
     ) -> List[Text]:
         if tracker.get_slot("consent") is False:
             return ["consent"]
-        slots = list(domain_slots)
-        if tracker.get_slot("awaiting_field_choice") and "confirm" in slots:
-            slots.insert(slots.index("confirm"), "which_field")
-        return slots
+        if tracker.get_slot("awaiting_field_choice"):
+            return list(domain_slots)
+        return [slot for slot in domain_slots if slot != "which_field"]
 
     # ---- helpers -------------------------------------------------------------------
     def _fail(

@@ -23,10 +23,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
+from typing import Any, Mapping, NamedTuple, Optional, Union
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc, select, update
