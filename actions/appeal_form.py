@@ -125,6 +125,8 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_region(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_region(str(value or ""))
+        if not code and self._interrupted(dispatcher, tracker, "region"):
+            return {"region": None}
         if not code:
             return self._fail("region", "utter_invalid_region", dispatcher, tracker, domain)
         label = response_text(domain, f"utter_region_{code}", language_of(tracker)) or code
@@ -132,6 +134,8 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_category(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_category(str(value or ""))
+        if not code and self._interrupted(dispatcher, tracker, "category"):
+            return {"category": None}
         if not code:
             return self._fail("category", "utter_invalid_category", dispatcher, tracker, domain)
         label = response_text(domain, f"utter_category_{code}", language_of(tracker)) or code
@@ -169,6 +173,8 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_which_field(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         field = rules.match_field(str(value or ""))
+        if not field and self._interrupted(dispatcher, tracker, "which_field"):
+            return {"which_field": None}
         if not field:
             # The form asks again with the field buttons.
             return self._fail("which_field", None, dispatcher, tracker, domain)
@@ -188,6 +194,8 @@ class ValidateAppealForm(FormValidationAction):
             return self._ok({"confirm": True, "reference": reference})
         if intent == "deny" or text.strip() == "/deny":
             return self._ok({"confirm": None, "awaiting_field_choice": True})
+        if self._interrupted(dispatcher, tracker, "confirm"):
+            return {"confirm": None}
         # Neither yes, no nor a field: the form shows the summary and its buttons again.
         return self._fail("confirm", None, dispatcher, tracker, domain)
 

@@ -29,7 +29,24 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 # Margin (mean log-odds per feature) below which a message counts as unclear.
-DEFAULT_THRESHOLD = 0.08
+DEFAULT_THRESHOLD = 0.03
+# Short function words that settle a short message on their own (folded spelling).
+KYRGYZ_MARKERS = frozenset(
+    "мен сен сиз биз алар мага сага сизге менин сиздин эмне эмне? ким кантип кайда качан "
+    "канча кандай жок ооба макул барбы болобу керек бул ушул го рахмат салам саламатсызбы "
+    "жакшы деп үчүн учун менен жана бирок дагы абдан эч men sen siz emne kim kantip kaida "
+    "kachan kancha kandai jok ooba rahmat salam kerek".split()
+)
+RUSSIAN_MARKERS = frozenset(
+    "я ты вы мне мой моя мои вам вас меня кто что как где куда когда почему зачем не нет да "
+    "это есть можно нужно надо хочу спасибо здравствуйте привет пожалуйста или если уже "
+    "только тоже очень мы он она они ли бы же kto chto kak gde ya ty vy mne ne net da eto "
+    "mozhno nuzhno khochu hochu spasibo privet zdravstvuite pozhaluista".split()
+)
+MARKER_WEIGHT = 0.25
+SINGLE_WORD_THRESHOLD = 0.4
+# Words both communities type the same way: alone, they tell nothing.
+NEUTRAL_WORDS = frozenset("ok ок okay окей ok? ak ак ага угу ааа мм hi".split())
 
 
 def fold(text: str) -> str:
@@ -52,9 +69,11 @@ def _features(text: str) -> List[str]:
 
 
 def _looks_like_name(text: str) -> bool:
-    """'Асанов Бакыт Маратович': capitalised words only, so no language evidence."""
+    """'Асанов Бакыт Маратович', 'Бишкек': capitalised words only, no language evidence."""
     tokens = text.split()
-    if not 2 <= len(tokens) <= 5:
+    if not 1 <= len(tokens) <= 5:
+        return False
+    if any(fold(t) in KYRGYZ_MARKERS or fold(t) in RUSSIAN_MARKERS for t in tokens):
         return False
     return all(_WORD.fullmatch(t) and t[:1].isupper() and not t.isupper() for t in tokens)
 
@@ -103,10 +122,17 @@ class LanguageDetector:
         tokens = words(text)
         if not tokens or sum(len(t) for t in tokens) < 2:
             return None
-        if _looks_like_name(text):
+        if _looks_like_name(text) or all(t in NEUTRAL_WORDS for t in tokens):
             return None
         mean, n = self.score(text)
-        if n == 0 or abs(mean) < self.threshold:
+        mean += MARKER_WEIGHT * (
+            sum(t in KYRGYZ_MARKERS for t in tokens) - sum(t in RUSSIAN_MARKERS for t in tokens)
+        )
+        threshold = self.threshold
+        if len(tokens) == 1 and tokens[0] not in KYRGYZ_MARKERS | RUSSIAN_MARKERS:
+            # One word ("телефон", "паспорт") is often a loanword both languages share.
+            threshold = SINGLE_WORD_THRESHOLD
+        if n == 0 or abs(mean) < threshold:
             return None
         return KY if mean > 0 else RU
 

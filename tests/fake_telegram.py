@@ -1,0 +1,379 @@
+"""A fake Telegram Bot API server on loopback, for the Telegram channel tests.
+
+Real HTTP (aiohttp in a background thread): python-telegram-bot is pointed at it with
+``Bot(base_url=fake.base_url)`` / ``TELEGRAM_API_BASE_URL``.  It answers
+``/bot<token>/<method>`` (GET or POST; form, multipart or JSON parameters) for sendMessage,
+sendPhoto, answerCallbackQuery, sendChatAction, getUpdates (long polling over queued updates,
+honouring ``offset``), deleteWebhook, setWebhook, getWebhookInfo and getMe, with valid Bot API
+JSON, and records every call.  A wrong token gets 401, an unknown method 404.  Failures can be
+scripted with :meth:`FakeTelegram.fail_next`.
+
+The ``*_update`` helpers build real Telegram update JSON for the webhook.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
+BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Akyikatchy", "username": "akyikatchy_test_bot"}
+
+# Parameters whose values are plain strings: never JSON-decoded.
+_STRING_PARAMS = {
+    "text", "callback_query_id", "secret_token", "url", "action", "parse_mode", "caption",
+    "photo", "document", "ip_address",
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: Dict[str, Any]
+    token: str
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Failure:
+    status: int
+    description: str
+    retry_after: Optional[int]
+
+
+class FakeTelegram:
+    def __init__(self, token: str = DEFAULT_TOKEN) -> None:
+        self.token = token
+        self.port: Optional[int] = None
+        self.calls: List[Call] = []
+        self.webhook: Dict[str, Any] = {}
+        self._updates: List[Dict[str, Any]] = []
+        self._failures: Dict[str, List[_Failure]] = {}
+        self._message_ids = itertools.count(1000)
+        self._lock = threading.Condition()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._ready = threading.Event()
+        self._runner: Optional[web.AppRunner] = None
+
+    # -- life cycle ----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def start(self) -> "FakeTelegram":
+        self._thread = threading.Thread(target=self._serve, name="fake-telegram", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake Telegram server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> "FakeTelegram":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+    # -- scripting and inspection (thread-safe) -------------------------------------------
+    def queue_update(self, update: Dict[str, Any]) -> None:
+        """Serve ``update`` to the next getUpdates call (until confirmed by the offset)."""
+        with self._lock:
+            self._updates.append(update)
+            self._lock.notify_all()
+
+    def fail_next(
+        self, method: str, times: int = 1, status: int = 502,
+        description: str = "Bad Gateway", retry_after: Optional[int] = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail (e.g. 502, or 429 + retry_after)."""
+        with self._lock:
+            self._failures.setdefault(method, []).extend(
+                [_Failure(status, description, retry_after)] * times
+            )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._updates.clear()
+            self._failures.clear()
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.calls)
+
+    def calls_since(self, mark: int = 0, method: Optional[str] = None) -> List[Call]:
+        with self._lock:
+            calls = list(self.calls[mark:])
+        return [c for c in calls if method is None or c.method == method]
+
+    def methods(self, mark: int = 0) -> List[str]:
+        return [c.method for c in self.calls_since(mark)]
+
+    def sent(self, chat_id: Optional[int] = None, mark: int = 0) -> List[Dict[str, Any]]:
+        """Parameters of the sendMessage calls (to ``chat_id``) since ``mark``."""
+        return [
+            c.params for c in self.calls_since(mark, "sendMessage")
+            if chat_id is None or str(c.params.get("chat_id")) == str(chat_id)
+        ]
+
+    def wait_for(
+        self, predicate: Callable[["FakeTelegram"], Any], timeout: float = 30.0
+    ) -> Any:
+        """Wait until ``predicate(self)`` is truthy; return its value (TimeoutError if not)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                value = predicate(self)
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("fake Telegram: condition not met in %.0f s" % timeout)
+                self._lock.wait(min(remaining, 0.2))
+
+    # -- HTTP ----------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> Dict[str, Any]:
+        raw: Dict[str, Any] = dict(request.query)
+        content_type = request.content_type or ""
+        if request.method == "POST" and request.can_read_body:
+            if content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    raw.update(body)
+                return raw
+            form = await request.post()
+            for key, value in form.items():
+                if hasattr(value, "file"):  # an uploaded file
+                    raw[key] = {"filename": value.filename, "size": len(value.file.read())}
+                else:
+                    raw[key] = value
+        params: Dict[str, Any] = {}
+        for key, value in raw.items():
+            if isinstance(value, str) and key not in _STRING_PARAMS:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            params[key] = value
+        return params
+
+    @staticmethod
+    def _error(status: int, description: str, retry_after: Optional[int] = None) -> web.Response:
+        body: Dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        return web.json_response(body, status=status)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        method = request.match_info["method"]
+        params = await self._params(request)
+        with self._lock:
+            self.calls.append(Call(method, params, token))
+            self._lock.notify_all()
+            failure = None
+            if token == self.token and self._failures.get(method):
+                failure = self._failures[method].pop(0)
+        if token != self.token:
+            return self._error(401, "Unauthorized")
+        if failure is not None:
+            return self._error(failure.status, failure.description, failure.retry_after)
+        handler = getattr(self, "_m_" + method, None)
+        if handler is None:
+            return self._error(404, "Not Found")
+        result = await handler(params)
+        return web.json_response({"ok": True, "result": result})
+
+    # -- Bot API methods -------------------------------------------------------------------
+    def _message(self, params: Dict[str, Any], **content: Any) -> Dict[str, Any]:
+        chat_id = params.get("chat_id")
+        message: Dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+            "from": BOT_USER,
+            **content,
+        }
+        if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    async def _m_getMe(self, params: Dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _m_sendMessage(self, params: Dict[str, Any]) -> Any:
+        return self._message(params, text=str(params.get("text", "")))
+
+    async def _m_sendPhoto(self, params: Dict[str, Any]) -> Any:
+        return self._message(params, photo=[{
+            "file_id": "sent-photo", "file_unique_id": "sent-photo-u", "width": 1, "height": 1,
+        }])
+
+    async def _m_sendChatAction(self, params: Dict[str, Any]) -> Any:
+        return True
+
+    async def _m_answerCallbackQuery(self, params: Dict[str, Any]) -> Any:
+        return True
+
+    async def _m_setWebhook(self, params: Dict[str, Any]) -> Any:
+        with self._lock:
+            self.webhook = dict(params)
+        return True
+
+    async def _m_deleteWebhook(self, params: Dict[str, Any]) -> Any:
+        with self._lock:
+            self.webhook = {}
+        return True
+
+    async def _m_getWebhookInfo(self, params: Dict[str, Any]) -> Any:
+        with self._lock:
+            url = self.webhook.get("url", "")
+            allowed = self.webhook.get("allowed_updates")
+        info: Dict[str, Any] = {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+        if allowed:
+            info["allowed_updates"] = allowed
+        return info
+
+    async def _m_getUpdates(self, params: Dict[str, Any]) -> Any:
+        offset = params.get("offset")
+        timeout = min(float(params.get("timeout") or 0), 30.0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if isinstance(offset, int):
+                    # Like Telegram: an offset confirms every update before it.
+                    self._updates = [u for u in self._updates if u.get("update_id", 0) >= offset]
+                pending = list(self._updates[:limit])
+            if pending or time.monotonic() >= deadline:
+                return pending
+            await asyncio.sleep(0.05)
+
+
+# -- Telegram update JSON ---------------------------------------------------------------------
+_update_ids = itertools.count(int(time.time()) % 100_000 * 1000)
+_message_ids = itertools.count(1)
+
+
+def next_update_id() -> int:
+    return next(_update_ids)
+
+
+def user(user_id: int, language_code: Optional[str] = "ky", first_name: str = "Test") -> Dict[str, Any]:
+    data: Dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code is not None:
+        data["language_code"] = language_code
+    return data
+
+
+def private_chat(user_id: int, first_name: str = "Test") -> Dict[str, Any]:
+    return {"id": user_id, "type": "private", "first_name": first_name}
+
+
+def message_update(
+    from_user: Dict[str, Any], chat: Optional[Dict[str, Any]] = None,
+    update_id: Optional[int] = None, **content: Any,
+) -> Dict[str, Any]:
+    """An update with a message; ``content`` is e.g. text=..., contact=..., document=..."""
+    message = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": chat or private_chat(from_user["id"], from_user.get("first_name", "Test")),
+        "from": from_user,
+        **content,
+    }
+    if isinstance(content.get("text"), str) and content["text"].startswith("/"):
+        command = content["text"].split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return {"update_id": update_id if update_id is not None else next_update_id(), "message": message}
+
+
+def text_update(from_user: Dict[str, Any], text: str, **kwargs: Any) -> Dict[str, Any]:
+    return message_update(from_user, text=text, **kwargs)
+
+
+def callback_update(
+    from_user: Dict[str, Any], data: str, chat: Optional[Dict[str, Any]] = None,
+    update_id: Optional[int] = None,
+) -> Dict[str, Any]:
+    chat = chat or private_chat(from_user["id"], from_user.get("first_name", "Test"))
+    return {
+        "update_id": update_id if update_id is not None else next_update_id(),
+        "callback_query": {
+            "id": str(next_update_id()) + "7",
+            "from": from_user,
+            "chat_instance": "-4242",
+            "data": data,
+            "message": {
+                "message_id": next(_message_ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": BOT_USER,
+                "text": "…",
+            },
+        },
+    }
+
+
+def contact_update(from_user: Dict[str, Any], phone: str, own: bool = True, **kwargs: Any) -> Dict[str, Any]:
+    contact: Dict[str, Any] = {"phone_number": phone, "first_name": from_user.get("first_name", "Test")}
+    contact["user_id"] = from_user["id"] if own else from_user["id"] + 1
+    return message_update(from_user, contact=contact, **kwargs)
+
+
+def document_update(
+    from_user: Dict[str, Any], file_name: str = "complaint.pdf", size: int = 12345,
+    mime_type: str = "application/pdf", **kwargs: Any,
+) -> Dict[str, Any]:
+    document = {
+        "file_id": f"BQACAgIAAxkBAAI{next_update_id()}",
+        "file_unique_id": f"AgAD{next_update_id()}",
+        "file_name": file_name,
+        "mime_type": mime_type,
+        "file_size": size,
+    }
+    return message_update(from_user, document=document, **kwargs)
+
+
+def photo_update(from_user: Dict[str, Any], sizes=((90, 67, 1200), (320, 240, 15000), (1280, 960, 120000)), **kwargs: Any) -> Dict[str, Any]:
+    base = next_update_id()
+    photo = [
+        {"file_id": f"AgACAgIAAxkBAAI{base}_{w}", "file_unique_id": f"AQAD{base}_{w}",
+         "width": w, "height": h, "file_size": s}
+        for w, h, s in sizes
+    ]
+    return message_update(from_user, photo=photo, **kwargs)
+
+
+def group_chat(chat_id: int = -1001234567890, kind: str = "supergroup") -> Dict[str, Any]:
+    return {"id": chat_id, "type": kind, "title": "Some group"}
