@@ -55,10 +55,9 @@ validate: install ## Check training data and domain (rasa data validate --fail-o
 	$(RASA) data validate --fail-on-warnings
 
 rasa-test: train ## Conversation tests (tests/test_stories.yml)
-	$(RASA) test core --stories tests/ --model models/akyikatchy.tar.gz --fail-on-prediction-errors --out results/core
+	$(RASA) test core --e2e --stories tests/test_stories.yml --model models/akyikatchy.tar.gz --fail-on-prediction-errors --out results/core
 
-test: train ## Run every test: content checks, validation, pytest, conversation tests
-	$(MAKE) validate
+test: train ## Run every test: content checks (incl. rasa data validate), pytest, conversation tests
 	$(PY) -m pytest -q
 	$(MAKE) rasa-test
 	$(MAKE) bench-smoke

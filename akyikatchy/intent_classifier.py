@@ -56,11 +56,9 @@ def _vectorizer(min_n: int, max_n: int) -> TfidfVectorizer:
     )
 
 
-def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    scaled = scores / temperature
-    scaled -= scaled.max()
-    exp = np.exp(scaled)
-    return exp / exp.sum()
+def _confidence(scores: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
+    """One-vs-rest margins to independent confidences in (0, 1)."""
+    return 1.0 / (1.0 + np.exp(-slope * (scores - midpoint)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -71,8 +69,10 @@ class TextClassifier(GraphComponent):
             "min_ngram": 2,
             "max_ngram": 5,
             "C": 0.5,
-            # Turns SVM margins into confidences that the FallbackClassifier can threshold.
-            "temperature": 0.15,
+            # Confidence = sigmoid(slope * (margin - midpoint)): an SVM margin at the
+            # midpoint is a 0.5 confidence, the FallbackClassifier's threshold.
+            "midpoint": -0.55,
+            "slope": 5.0,
             "ranking_length": 10,
         }
 
@@ -124,7 +124,7 @@ class TextClassifier(GraphComponent):
     def _probabilities(self, text: Text) -> np.ndarray:
         row = self.vectorizer.transform([text])
         scores = np.asarray(row @ self.coef.T).ravel() + self.intercept
-        return _softmax(scores, self.config["temperature"])
+        return _confidence(scores, self.config["midpoint"], self.config["slope"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.vectorizer is None:
@@ -135,11 +135,11 @@ class TextClassifier(GraphComponent):
                 continue
             probabilities = self._probabilities(text)
             order = np.argsort(-probabilities)
-            # Base intents: a retrieval intent's confidence is the sum over its topics.
+            # Base intents: a retrieval intent is as confident as its best topic.
             base: Dict[Text, float] = {}
             for label, p in zip(self.labels, probabilities):
                 name = label.split(DELIMITER)[0]
-                base[name] = base.get(name, 0.0) + float(p)
+                base[name] = max(base.get(name, 0.0), float(p))
             ranking = sorted(base.items(), key=lambda item: -item[1])
             intent = {INTENT_NAME_KEY: ranking[0][0], PREDICTED_CONFIDENCE_KEY: ranking[0][1]}
             message.set(INTENT, intent, add_to_output=True)
@@ -164,20 +164,19 @@ class TextClassifier(GraphComponent):
                 for i in order
                 if self.labels[i].startswith(retrieval_intent + DELIMITER)
             ]
-            total = sum(p for _, p in topics) or 1.0
             key, confidence = topics[0]
             utter_action = f"utter_{key}"
             properties[retrieval_intent] = {
                 RESPONSE_SELECTOR_PREDICTION_KEY: {
                     RESPONSE_SELECTOR_RESPONSES_KEY: [],
-                    PREDICTED_CONFIDENCE_KEY: confidence / total,
+                    PREDICTED_CONFIDENCE_KEY: confidence,
                     INTENT_RESPONSE_KEY: key,
                     RESPONSE_SELECTOR_UTTER_ACTION_KEY: utter_action,
                 },
                 RESPONSE_SELECTOR_RANKING_KEY: [
                     {
                         "id": zlib.crc32(k.encode("utf-8")),
-                        PREDICTED_CONFIDENCE_KEY: p / total,
+                        PREDICTED_CONFIDENCE_KEY: p,
                         INTENT_RESPONSE_KEY: k,
                     }
                     for k, p in topics[:5]

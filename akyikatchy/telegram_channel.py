@@ -56,9 +56,10 @@ import hmac
 import json
 import logging
 import os
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -82,11 +83,17 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
 logger = logging.getLogger(__name__)
 
 # httpx logs every request URL at INFO level, and Bot API URLs contain the bot token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# getUpdates goes through do_api_request on purpose (raw JSON, so that one unparseable update
+# is dropped alone instead of failing the whole batch); PTB warns about that.
+warnings.filterwarnings(
+    "ignore", message=r".*Bot\.getUpdates.*", category=PTBUserWarning
+)
 
 ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
 ENV_SECRET = "TELEGRAM_SECRET_TOKEN"
@@ -144,7 +151,7 @@ def file_base_url(base_url: str) -> str:
     return base + "/file/bot"
 
 
-def make_bot(token: str, base_url: Optional[str] = None, poll_timeout: float = 0) -> Bot:
+def make_bot(token: str, base_url: Optional[str] = None) -> Bot:
     """A python-telegram-bot ``Bot`` on ``base_url``; makes no request by itself."""
     base_url = base_url or DEFAULT_BASE_URL
     return Bot(
@@ -172,6 +179,13 @@ def _env_float(name: str, default: float) -> float:
         return float(os.environ.get(name, "") or default)
     except ValueError:
         return default
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Telegram's flood-control wait in seconds (int or timedelta, by PTB version)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _seconds(error.retry_after)
 
 
 def _seconds(value: Any) -> float:
@@ -446,7 +460,7 @@ class TelegramOutput(OutputChannel):
             try:
                 return await getattr(bot, method)(**params)
             except RetryAfter as error:
-                delay = min(max(_seconds(error.retry_after), 0.0), MAX_RETRY_AFTER)
+                delay = min(max(retry_after_seconds(error), 0.0), MAX_RETRY_AFTER)
                 problem = "flood control"
             except (BadRequest, Forbidden, InvalidToken) as error:
                 logger.error(
@@ -783,18 +797,24 @@ class TelegramInput(InputChannel):
         except TelegramError as error:
             logger.warning("Telegram: deleteWebhook failed (%s)", describe_error(error, self.token))
         logger.info("Telegram: long polling started")
+        try:
+            await self._poll_loop(bot, on_new_message)
+        finally:
+            logger.info("Telegram: long polling stopped")
+
+    async def _poll_loop(self, bot: Bot, on_new_message: OnNewMessage) -> None:
         offset: Optional[int] = None
         backoff = 1.0
         while True:
             try:
                 params: Dict[str, Any] = {
-                    "timeout": int(self.poll_timeout),
+                    "timeout": max(1, int(self.poll_timeout)),
                     "allowed_updates": ALLOWED_UPDATES,
                 }
                 if offset is not None:
                     params["offset"] = offset
                 updates = await bot.do_api_request(
-                    "getUpdates", api_kwargs=params, read_timeout=self.poll_timeout + 10.0,
+                    "getUpdates", api_kwargs=params, read_timeout=max(1.0, self.poll_timeout) + 10.0,
                 )
                 backoff = 1.0
             except asyncio.CancelledError:
@@ -806,7 +826,7 @@ class TelegramInput(InputChannel):
                 )
                 return
             except RetryAfter as error:
-                await asyncio.sleep(min(max(_seconds(error.retry_after), 1.0), MAX_POLL_BACKOFF))
+                await asyncio.sleep(min(max(retry_after_seconds(error), 1.0), MAX_POLL_BACKOFF))
                 continue
             except Exception as error:  # noqa: BLE001 - Conflict, network, server errors
                 level = logging.WARNING if isinstance(error, (Conflict, NetworkError)) else logging.ERROR
@@ -842,6 +862,32 @@ class TelegramInput(InputChannel):
                 await self._bot.shutdown()
             self._bot = None
 
+    # -- webhook -------------------------------------------------------------------------
+    def handle_webhook(
+        self, secret_header: Optional[str], body: Optional[bytes], on_new_message: OnNewMessage
+    ) -> Tuple[int, Dict[str, Any]]:
+        """Status and JSON body for one webhook request; schedules the update's processing.
+
+        503 without a bot token (logged once), 403 without the right secret (nothing is
+        parsed), otherwise 200 at once, also for an unparseable update (logged and dropped,
+        so that Telegram does not redeliver it forever).
+        """
+        if not self.token:
+            self._log_once(
+                "no-token", logging.ERROR,
+                "Telegram: %s is not set; webhook answers 503", ENV_TOKEN,
+            )
+            return 503, {"error": "telegram channel not configured"}
+        if not self.secret_ok(secret_header):
+            logger.warning("Telegram: webhook request without a valid secret token refused")
+            return 403, {"error": "forbidden"}
+        try:
+            data = json.loads(body or b"")
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        self.accept(data, on_new_message)
+        return 200, {"ok": True}
+
     # -- Sanic ---------------------------------------------------------------------------
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         telegram_webhook = Blueprint("akyikatchy_telegram", __name__)
@@ -852,23 +898,10 @@ class TelegramInput(InputChannel):
 
         @telegram_webhook.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
-            if not self.token:
-                self._log_once(
-                    "no-token", logging.ERROR,
-                    "Telegram: %s is not set; webhook answers 503", ENV_TOKEN,
-                )
-                return response.json({"error": "telegram channel not configured"}, status=503)
-            if not self.secret_ok(request.headers.get(SECRET_HEADER)):
-                logger.warning("Telegram: webhook request without a valid secret token refused")
-                return response.json({"error": "forbidden"}, status=403)
-            try:
-                data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
-                data = None
-            # Unparseable updates are logged and dropped, but answered 200 so that
-            # Telegram does not redeliver them forever.
-            self.accept(data, on_new_message)
-            return response.json({"ok": True})
+            status, body = self.handle_webhook(
+                request.headers.get(SECRET_HEADER), request.body, on_new_message
+            )
+            return response.json(body, status=status)
 
         @telegram_webhook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:

@@ -81,19 +81,24 @@ def is_clear(text: str) -> bool:
     )
 
 
-async def predict(model_path: str, texts: List[str]) -> List[str]:
+async def predict(model_path: str, texts: List[str]) -> Tuple[List[str], int]:
+    """The classifier's label for each text, and how many the fallback would re-ask."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(model_path)
-    out = []
+    out, fallbacks = [], 0
     for text in texts:
         parsed = await agent.parse_message(text)
         intent = parsed["intent"]["name"]
+        if intent == "nlu_fallback":
+            fallbacks += 1
+            ranking = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+            intent = ranking[0] if ranking else intent
         selector = parsed.get("response_selector", {}).get(intent)
         if selector:
             intent = selector["response"].get("intent_response_key") or intent
         out.append(intent)
-    return out
+    return out, fallbacks
 
 
 def evaluate(config: Path) -> Dict:
@@ -117,12 +122,13 @@ def evaluate(config: Path) -> Dict:
         results: Dict = {"config": str(config), "train_seconds": round(train_seconds, 1)}
         for lang in ("ky", "ru"):
             test = parts[lang][1]
-            predicted = asyncio.run(predict(model, [t for t, _ in test]))
+            predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
             pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted)]
             results[lang] = {
                 "n_test": len(test),
                 "intent_accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4),
                 "macro_f1": round(macro_f1(pairs), 4),
+                "fallback_rate": round(fallbacks / len(pairs), 4),
                 "errors": [
                     {"text": t, "gold": g, "predicted": p}
                     for (t, g), p in zip(test, predicted) if g != p
@@ -150,15 +156,17 @@ def main() -> int:
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    import structlog
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     results = evaluate(Path(args.config))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
           f" config {Path(args.config).name}, training {results['train_seconds']} s")
-    print(f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'lang-detect':>13}")
+    print(f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'fallback':>10}{'lang-detect':>13}")
     for lang in ("ky", "ru"):
         r = results[lang]
-        print(f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}"
+        print(f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}{r['fallback_rate']:>10.3f}"
               f"{r['language_detection']['accuracy']:>13.3f}")
     print(f"language detection, both languages: {results['language_detection_accuracy']:.3f}")
     if args.show_errors:
