@@ -57,10 +57,10 @@ validate: install ## Check training data and domain (rasa data validate --fail-o
 rasa-test: train ## Conversation tests (tests/test_stories.yml)
 	$(RASA) test core --e2e --stories tests/test_stories.yml --model models/akyikatchy.tar.gz --fail-on-prediction-errors --out results/core
 
-test: train ## Run every test: content checks (incl. rasa data validate), pytest, conversation tests
-	$(PY) -m pytest -q
+test: train ## Run every test: conversation tests, benchmark smoke run, pytest (content, rules, store, actions, end to end)
 	$(MAKE) rasa-test
 	$(MAKE) bench-smoke
+	$(PY) -m pytest -q
 
 eval: install ## NLU accuracy and macro-F1 per language, language detection accuracy
 	$(PY) -m scripts.evaluate

@@ -13,7 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.appeal_storage import submit_appeal
-from actions.language import language_of, response_text
+from actions.language import domain_or_project, language_of, response_text
 from appeals import rules
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ def today() -> dt.date:
 class ValidateAppealForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_appeal_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        return await super().run(dispatcher, tracker, domain_or_project(domain))
 
     async def required_slots(
         self,

@@ -5,8 +5,12 @@ rasa-sdk tracker, so labels built here match the answer's language.
 """
 from __future__ import annotations
 
+import functools
+import os
+from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
+import yaml
 from rasa_sdk import Tracker
 
 from akyikatchy.language import DEFAULT_LANGUAGE, choose_language
@@ -38,3 +42,20 @@ def response_text(domain: Dict[Text, Any], name: Text, language: Text) -> Option
                 return variant.get("text")
         fallback = fallback or variant.get("text")
     return fallback if language == DEFAULT_LANGUAGE else fallback
+
+
+@functools.lru_cache(maxsize=1)
+def project_domain() -> Dict[Text, Any]:
+    """The domain file itself, read once.
+
+    Rasa is configured not to send the domain with every action call (it is large and
+    re-serialised each time: see endpoints.yml `enable_selective_domain`), so the
+    actions read the same domain.yml the model was trained from.
+    """
+    path = Path(os.environ.get("AKY_DOMAIN_PATH", Path(__file__).resolve().parent.parent / "domain.yml"))
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def domain_or_project(domain: Optional[Dict[Text, Any]]) -> Dict[Text, Any]:
+    return domain if domain and domain.get("responses") else project_domain()

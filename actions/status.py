@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.language import language_of, response_text
+from actions.language import domain_or_project, language_of, response_text
 from actions.storage import get_store
 from appeals import rules
 from appeals.store import StorageError
@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 class ValidateStatusForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_status_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        return await super().run(dispatcher, tracker, domain_or_project(domain))
 
     def validate_appeal_reference(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         reference = rules.normalize_reference(str(value or ""))
@@ -48,7 +51,9 @@ class ActionCheckStatus(Action):
         if status is None:
             dispatcher.utter_message(response="utter_appeal_not_found", reference=reference)
             return events
-        label = response_text(domain, f"utter_status_{status}", language_of(tracker)) or status
+        label = response_text(
+            domain_or_project(domain), f"utter_status_{status}", language_of(tracker)
+        ) or status
         dispatcher.utter_message(
             response="utter_appeal_status", reference=reference, status_label=label
         )

@@ -59,7 +59,7 @@ import os
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -653,8 +653,7 @@ class TelegramInput(InputChannel):
         self._bot: Optional[Bot] = None
         self._output = TelegramOutput(self.get_bot, token)
         self._tasks: "set[asyncio.Task]" = set()
-        self._locks: Dict[str, asyncio.Lock] = {}
-        self._lock_users: Dict[str, int] = {}
+        self._tails: Dict[str, asyncio.Task] = {}  # last task per user, for ordering
         self._semaphore: Optional[asyncio.Semaphore] = None
         self._poller: Optional[asyncio.Task] = None
         self._logged_once: "set[str]" = set()
@@ -690,63 +689,60 @@ class TelegramInput(InputChannel):
             presented.encode("utf-8"), self.secret_token.encode("utf-8")
         )
 
-    @contextlib.asynccontextmanager
-    async def _in_order(self, key: str) -> AsyncIterator[None]:
-        """One update at a time per user, in arrival order (asyncio.Lock is FIFO)."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._lock_users[key] = self._lock_users.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._lock_users[key] -= 1
-            if self._lock_users[key] <= 0:
-                self._lock_users.pop(key, None)
-                self._locks.pop(key, None)
-
     # -- update handling (webhook and polling) ------------------------------------------
     def accept(self, data: Any, on_new_message: OnNewMessage) -> Optional[asyncio.Task]:
         """Parse one update, drop repeats, and process it in a background task.
 
-        Returns the task, or None when the update was unparseable or already seen.
+        Returns the task, or None when the update was unparseable or already seen.  Updates
+        of one user are processed one at a time in the order accepted here.
         """
         try:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no integer update_id")
-            update = Update.de_json(data, None)
+            inbound = convert_update(Update.de_json(data, None))
         except Exception as error:  # noqa: BLE001 - anything unparseable is dropped
             logger.warning(
                 "Telegram: unparseable update dropped (%s)", type(error).__name__
             )
             return None
-        if not self.seen.add(update.update_id):
-            logger.info("Telegram: update %d already processed; ignored", update.update_id)
+        if not self.seen.add(inbound.update_id):
+            logger.info("Telegram: update %d already processed; ignored", inbound.update_id)
             return None
-        task = asyncio.get_running_loop().create_task(self.process(update, on_new_message))
+        key = inbound.sender_id or f"chat:{inbound.chat_id}"
+        previous = self._tails.get(key)
+        task = asyncio.get_running_loop().create_task(
+            self.process(inbound, on_new_message, previous)
+        )
+        self._tails[key] = task
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def done(finished: asyncio.Task) -> None:
+            self._tasks.discard(finished)
+            if self._tails.get(key) is finished:
+                del self._tails[key]
+
+        task.add_done_callback(done)
         return task
 
-    async def process(self, update: Update, on_new_message: OnNewMessage) -> None:
+    async def process(
+        self,
+        inbound: Inbound,
+        on_new_message: OnNewMessage,
+        previous: Optional[asyncio.Future] = None,
+    ) -> None:
         """Hand one update to Rasa. Never raises: errors are logged without personal data."""
-        try:
-            inbound = convert_update(update)
-        except Exception as error:  # noqa: BLE001
-            logger.warning(
-                "Telegram: update %d could not be read (%s)",
-                update.update_id, type(error).__name__,
-            )
-            return
         if inbound.callback_query_id:
             # First, so the button's spinner stops whatever happens next.
             await self._output.answer_callback_query(inbound.callback_query_id)
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])  # the same user's earlier update goes first
         if inbound.text is None:
             logger.info("Telegram: update %d ignored: %s", inbound.update_id, inbound.reason)
             return
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         try:
-            async with self._in_order(inbound.sender_id), self._semaphore:
+            async with self._semaphore:
                 await self._typing(inbound.chat_id)
                 await on_new_message(
                     UserMessage(
@@ -768,11 +764,12 @@ class TelegramInput(InputChannel):
             logger.debug("Telegram: processing error", exc_info=True)
 
     async def _typing(self, chat_id: Optional[int]) -> None:
+        """Best effort "typing..." while Rasa works; never delays an update by more than 2 s."""
         bot = self.get_bot()
         if bot is None or chat_id is None:
             return
         with contextlib.suppress(Exception):
-            await bot.send_chat_action(chat_id=chat_id, action="typing")
+            await asyncio.wait_for(bot.send_chat_action(chat_id=chat_id, action="typing"), 2.0)
 
     async def drain(self, timeout: float = STOP_GRACE) -> None:
         """Wait for updates in progress (bounded), then cancel what is left."""

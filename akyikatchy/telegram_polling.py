@@ -7,6 +7,7 @@ server (127.0.0.1:$ACTION_PORT, default 5055; log in results/action_server.log),
 getUpdates, feeding the same handler as the webhook.  Ctrl-C stops both.
 
     python -m akyikatchy.telegram_polling [--no-action-server] [--credentials FILE]
+                                          [--model FILE] [--action-log FILE]
 
 Exit codes: Rasa's exit code, or 2 for missing settings (token, model, channel entry).
 """
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-action-server", action="store_true",
         help="use the action server at $ACTION_SERVER_URL instead of starting one",
     )
+    p.add_argument(
+        "--action-log", type=Path, default=None,
+        help="action server log (default: results/action_server.log)",
+    )
     return p
 
 
@@ -53,14 +58,14 @@ def _names_channel(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _actions(start: bool) -> Iterator[str]:
+def _actions(start: bool, log_path: Optional[Path]) -> Iterator[str]:
     from scripts.servers import ROOT, action_server
 
     if not start:
         yield os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
         return
     port = int(os.environ.get("ACTION_PORT", "5055"))
-    log_path = ROOT / "results" / "action_server.log"
+    log_path = log_path or ROOT / "results" / "action_server.log"
     log_path.parent.mkdir(exist_ok=True)
     with open(log_path, "ab") as log, action_server(port, log=log) as url:
         print(f"Action server ready at {url} (log: {log_path}).", flush=True)
@@ -88,7 +93,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE
 
     port = os.environ.get("RASA_PORT", "5005")
-    with _actions(not args.no_action_server) as action_url:
+    with _actions(not args.no_action_server, args.action_log) as action_url:
         command = [
             str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", port,
             "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml"),

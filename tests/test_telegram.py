@@ -20,7 +20,9 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -410,6 +412,22 @@ async def test_redelivered_update_is_processed_once_and_order_is_kept(fake):
     assert [m.text for m in collector.messages] == ["один", "два"]
 
 
+async def test_a_pressed_button_stays_before_the_next_message(fake, monkeypatch):
+    monkeypatch.setattr(tc, "RETRY_BASE_DELAY", 0.3)
+    fake.fail_next("answerCallbackQuery", 1, status=502)  # the answer takes a retry
+    collector = Collector()
+    channel = channel_for(fake)
+    u = user(35, "ky")
+    try:
+        channel.accept(callback_update(u, "/affirm"), collector)
+        channel.accept(text_update(u, "Асанов Бакыт"), collector)
+        await channel.drain()
+    finally:
+        await channel.stop()
+    assert [m.text for m in collector.messages] == ["/affirm", "Асанов Бакыт"]
+    assert len(fake.calls_since(0, "answerCallbackQuery")) == 2
+
+
 async def test_callback_query_is_answered_even_when_processing_fails(fake, caplog):
     collector = Collector(fail=True)
     channel = channel_for(fake)
@@ -632,12 +650,12 @@ def test_start_greets_in_the_telegram_language_with_a_menu(telegram_server):
         assert meta["chat_type"] == "private"
 
 
-@pytest.mark.parametrize("command, intent", [
-    ("/help", "help"), ("/language", "switch_language"), ("/status", "check_appeal_status"),
-    ("/cancel", "cancel"),
+@pytest.mark.parametrize("user_id, command, intent", [
+    (920001, "/help", "help"), (920002, "/language", "switch_language"),
+    (920003, "/status", "check_appeal_status"), (920004, "/cancel", "cancel"),
 ])
-def test_commands_reach_rasa_as_intents_and_get_an_answer(telegram_server, command, intent):
-    chat = Chat(telegram_server, 920000 + len(command) * 10 + len(intent), "ru")
+def test_commands_reach_rasa_as_intents_and_get_an_answer(telegram_server, user_id, command, intent):
+    chat = Chat(telegram_server, user_id, "ru")
     replies = chat.say(command)
     event = telegram_server.user_events(str(chat.user_id))[-1]
     assert event["parse_data"]["intent"]["name"] == intent
@@ -808,7 +826,7 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
     if found:
         listing = subprocess.run(
             [sys.executable, "-m", "appeals", "list", "--json"], cwd=ROOT,
-            env={**__import__("os").environ, "DATABASE_URL": database_url},
+            env={**os.environ, "DATABASE_URL": database_url},
             capture_output=True, text=True, timeout=60,
         )
         assert listing.returncode == 0, listing.stderr
@@ -825,33 +843,59 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
 
 
 # =========================================================================================
-# Polling mode: a second Rasa server against its own fake
+# Polling mode: `python -m akyikatchy.telegram_polling` (action server + Rasa) against a fake
 # =========================================================================================
-def test_polling_mode_through_rasa(action_server_url, database_url, tmp_path_factory):
+def test_polling_mode_through_the_cli(database_url, tmp_path):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` first")
-    credentials = _credentials(tmp_path_factory)
-    log_path = tmp_path_factory.mktemp("logs") / "rasa_polling.log"
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("rest:\nakyikatchy.telegram_channel.TelegramInput:\n", encoding="utf-8")
+    log_path = tmp_path / "polling.log"
     update = text_update(user(950001, "ru"), "/start")
     with FakeTelegram() as fake, open(log_path, "wb") as log:
         env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
             "DATABASE_URL": database_url,
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_POLLING": "1",
             "TELEGRAM_POLL_TIMEOUT": "1",
+            "ACTION_PORT": str(free_port()),
+            "RASA_PORT": str(free_port()),
         }
-        with rasa_server(free_port(), action_server_url, credentials=credentials, env=env, log=log):
-            fake.wait_for(lambda f: f.calls_since(0, "getUpdates"), 30)
+        env.pop("TELEGRAM_SECRET_TOKEN", None)  # polling needs only the token
+        env.pop("TELEGRAM_POLLING", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "akyikatchy.telegram_polling", "--credentials", str(credentials),
+             "--action-log", str(tmp_path / "actions.log")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 300
+            while not fake.calls_since(0, "getUpdates"):
+                assert process.poll() is None, log_path.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "polling did not start"
+                time.sleep(0.3)
+            assert fake.calls_since(0, "deleteWebhook"), "deleteWebhook before polling"
             fake.queue_update(update)
             replies = fake.wait_for(lambda f: f.sent(950001), TURN_TIMEOUT)
             fake.wait_for(lambda f: any(c.params.get("offset") == update["update_id"] + 1
                                         for c in f.calls_since(0, "getUpdates")), 10)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         polls = len(fake.calls_since(0, "getUpdates"))
         time.sleep(2)
         assert len(fake.calls_since(0, "getUpdates")) == polls, "polling goes on after the server stopped"
     methods = fake.methods()
     assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert all(c.params.get("allowed_updates") == ["message", "callback_query"]
+               for c in fake.calls_since(0, "getUpdates"))
     assert in_language(replies, "ru") and payloads(replies)
     text = log_path.read_text(encoding="utf-8", errors="replace")
     assert "long polling started" in text and "long polling stopped" in text
+    assert fake.token not in text
