@@ -83,8 +83,11 @@ class ValidateAppealForm(FormValidationAction):
         return {slot: None, "failed_slot": slot, "failed_count": float(count)}
 
     @staticmethod
-    def _ok(values: Dict[Text, Any]) -> Dict[Text, Any]:
-        return {**values, "failed_slot": None, "failed_count": None}
+    def _ok(values: Dict[Text, Any], tracker: Tracker) -> Dict[Text, Any]:
+        """A valid answer; clears the failure counter (only if set: fewer events)."""
+        if tracker.get_slot("failed_slot") is not None:
+            return {**values, "failed_slot": None, "failed_count": None}
+        return values
 
     @staticmethod
     def _interrupted(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:
@@ -118,13 +121,13 @@ class ValidateAppealForm(FormValidationAction):
         name, error = rules.check_full_name(str(value or ""))
         if error:
             return self._fail("full_name", f"utter_invalid_full_name_{error}", dispatcher, tracker, domain)
-        return self._ok({"full_name": name})
+        return self._ok({"full_name": name}, tracker)
 
     def validate_phone(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         phone = rules.normalize_phone(str(value or ""))
         if not phone:
             return self._fail("phone", "utter_invalid_phone", dispatcher, tracker, domain)
-        return self._ok({"phone": phone})
+        return self._ok({"phone": phone}, tracker)
 
     def validate_region(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_region(str(value or ""))
@@ -133,7 +136,7 @@ class ValidateAppealForm(FormValidationAction):
         if not code:
             return self._fail("region", "utter_invalid_region", dispatcher, tracker, domain)
         label = response_text(domain, f"utter_region_{code}", language_of(tracker)) or code
-        return self._ok({"region": code, "region_label": label})
+        return self._ok({"region": code, "region_label": label}, tracker)
 
     def validate_category(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_category(str(value or ""))
@@ -142,7 +145,7 @@ class ValidateAppealForm(FormValidationAction):
         if not code:
             return self._fail("category", "utter_invalid_category", dispatcher, tracker, domain)
         label = response_text(domain, f"utter_category_{code}", language_of(tracker)) or code
-        return self._ok({"category": code, "category_label": label})
+        return self._ok({"category": code, "category_label": label}, tracker)
 
     def validate_respondent(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if self._interrupted(dispatcher, tracker, "respondent"):
@@ -150,7 +153,7 @@ class ValidateAppealForm(FormValidationAction):
         respondent, error = rules.check_respondent(str(value or ""))
         if error:
             return self._fail("respondent", "utter_invalid_respondent", dispatcher, tracker, domain)
-        return self._ok({"respondent": respondent})
+        return self._ok({"respondent": respondent}, tracker)
 
     def validate_incident_date(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         now = today()
@@ -162,7 +165,7 @@ class ValidateAppealForm(FormValidationAction):
         late = rules.is_late(date, now)
         if late:
             dispatcher.utter_message(response="utter_late_appeal")
-        return self._ok({"incident_date": date.isoformat(), "late": late})
+        return self._ok({"incident_date": date.isoformat(), "late": late}, tracker)
 
     def validate_description(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if self._interrupted(dispatcher, tracker, "description"):
@@ -172,7 +175,7 @@ class ValidateAppealForm(FormValidationAction):
             return self._fail("description", "utter_description_too_long", dispatcher, tracker, domain)
         if error:
             return self._fail("description", "utter_description_too_short", dispatcher, tracker, domain)
-        return self._ok({"description": description})
+        return self._ok({"description": description}, tracker)
 
     def validate_which_field(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         field = rules.match_field(str(value or ""))
@@ -181,7 +184,7 @@ class ValidateAppealForm(FormValidationAction):
         if not field:
             # The form asks again with the field buttons.
             return self._fail("which_field", None, dispatcher, tracker, domain)
-        return self._ok(_reopen(field))
+        return self._ok(_reopen(field), tracker)
 
     async def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         message = tracker.latest_message or {}
@@ -189,14 +192,14 @@ class ValidateAppealForm(FormValidationAction):
         text = str(value or "")
         field = rules.match_field(text)
         if field:
-            return self._ok(_reopen(field))
+            return self._ok(_reopen(field), tracker)
         if intent == "affirm" or text.strip() == "/affirm":
             reference = await submit_appeal(dispatcher, tracker, domain)
             if reference is None:
                 return {"confirm": None}
-            return self._ok({"confirm": True, "reference": reference})
+            return self._ok({"confirm": True, "reference": reference}, tracker)
         if intent == "deny" or text.strip() == "/deny":
-            return self._ok({"confirm": None, "awaiting_field_choice": True})
+            return self._ok({"confirm": None, "awaiting_field_choice": True}, tracker)
         if self._interrupted(dispatcher, tracker, "confirm"):
             return {"confirm": None}
         # Neither yes, no nor a field: the form shows the summary and its buttons again.

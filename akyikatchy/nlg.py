@@ -13,7 +13,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from akyikatchy import rasa_patches
 from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker
+
+rasa_patches.apply()
 
 
 class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):

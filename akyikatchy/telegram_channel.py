@@ -33,19 +33,21 @@ What goes to Rasa (``sender_id`` is the Telegram user id; metadata always holds
 * a pressed inline button -> its callback data (the button's payload); the callback query is
   always answered, so the spinner stops even if processing fails;
 * a shared contact -> the phone number with a leading ``+`` (metadata ``contact: true`` when
-  it is the user's own contact);
+  it is the user's own contact; someone else's contact goes like a typed number);
 * a photo (largest size) or document -> ``/attachment`` with metadata ``attachment``
-  (file_id, file_unique_id, name, mime_type, size, kind); size limits are enforced by the
-  action server;
+  (file_id, file_unique_id, name, mime_type, size, kind; a caption is ignored); the limits
+  (10 files, 20 MB each) are enforced by the action server, which answers past them;
 * anything else a user can send (sticker, voice, location, ...) -> ``/unsupported_message``.
 
 What goes to Telegram: plain text (never a parse_mode, so user input cannot inject
 formatting), split at ``MESSAGE_LIMIT`` on paragraph, line or word boundaries; Rasa buttons
 become an inline keyboard on the same message (one row for up to 3 buttons, else one button
 per row); a response with ``custom: {"request_contact": "<title>"}`` gets a one-time reply
-keyboard with a single "share my contact" button.  Sends are retried a bounded number of
-times on network errors, timeouts and flood control, then logged (no texts, names or phone
-numbers) and dropped.
+keyboard with a single "share my contact" button (Telegram hides it once used).  Sends are
+retried a bounded number of times (``SEND_RETRIES``) on network errors, timeouts and flood
+control, then logged (no texts, names or phone numbers; the token masked) and dropped.
+
+Nothing is sent to Telegram at start-up: the Bot object is created on first use.
 """
 from __future__ import annotations
 
