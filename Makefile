@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard akyikatchy/*.py)
 MODEL_STAMP     := models/.trained
 
-.PHONY: help install train run actions server telegram telegram-webhook test test-fast validate rasa-test eval bench bench-smoke clean
+.PHONY: help install train run actions server telegram telegram-webhook test validate rasa-test eval eval-baseline bench bench-baseline bench-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -65,8 +65,14 @@ test: train ## Run every test: conversation tests, benchmark smoke run, pytest (
 eval: install ## NLU accuracy and macro-F1 per language, language detection accuracy
 	$(PY) -m scripts.evaluate
 
+eval-baseline: install ## The same evaluation for Rasa's default pipeline (bench/default_config.yml)
+	$(PY) -m scripts.evaluate --config bench/default_config.yml --json results/eval_default.json
+
 bench: train ## Throughput and latency over REST at 1, 10, 50 conversations (add ARGS=--baseline)
 	$(PY) -m scripts.bench $(ARGS)
+
+bench-baseline: train ## The benchmark plus Rasa's default pipeline, with ratios (long: trains both)
+	$(PY) -m scripts.bench --baseline
 
 bench-smoke: train ## A very short benchmark run: checks that it runs, never a timing
 	$(PY) -m scripts.bench --smoke
