@@ -68,10 +68,10 @@ class TextClassifier(GraphComponent):
         return {
             "min_ngram": 2,
             "max_ngram": 5,
-            "C": 0.5,
+            "C": 1.0,
             # Confidence = sigmoid(slope * (margin - midpoint)): an SVM margin at the
             # midpoint is a 0.5 confidence, the FallbackClassifier's threshold.
-            "midpoint": -0.55,
+            "midpoint": -0.45,
             "slope": 5.0,
             "ranking_length": 10,
         }

@@ -72,13 +72,19 @@ def macro_f1(pairs: List[Tuple[str, str]]) -> float:
 
 
 def is_clear(text: str) -> bool:
-    """Messages a person would call 'clearly Kyrgyz/Russian': not 'ok', numbers or names."""
-    from akyikatchy.language import _looks_like_name, words
+    """Messages a person would call clearly Kyrgyz or Russian.
+
+    Not "ok", numbers, names, button payloads, or one loanword both languages use
+    ("пенсия", "паспорт"); a single greeting or function word ("рахмат", "спасибо") counts.
+    """
+    from akyikatchy.language import KYRGYZ_MARKERS, RUSSIAN_MARKERS, _looks_like_name, words
 
     tokens = words(text)
-    return any(len(t) >= 3 for t in tokens) and not _looks_like_name(text) and not (
-        len(tokens) == 1 and tokens[0] in {"ok", "ок", "okay"}
-    )
+    if text.strip().startswith("/") or _looks_like_name(text):
+        return False
+    if len(tokens) == 1:
+        return tokens[0] in KYRGYZ_MARKERS | RUSSIAN_MARKERS
+    return any(len(t) >= 3 for t in tokens)
 
 
 async def predict(model_path: str, texts: List[str]) -> Tuple[List[str], int]:

@@ -56,17 +56,24 @@ APPEALS = {
 }
 
 
+def fill_to_summary(rasa_url: str, sender: str, language: str) -> list:
+    """Start an appeal, give consent and every field; returns the summary replies."""
+    a = APPEALS[language]
+    say(rasa_url, sender, a["start"])
+    say(rasa_url, sender, a["yes"])
+    for step in ("name", "phone", "region", "category", "respondent", "date"):
+        say(rasa_url, sender, a[step])
+    return say(rasa_url, sender, a["description"])
+
+
 @pytest.mark.parametrize("language", ["ky", "ru"])
 def test_a_straight_appeal_is_stored_and_listed_for_staff(rasa_url, database_url, language):
     a = APPEALS[language]
     sender = new_sender()
-    consent = say(rasa_url, sender, a["start"])
+    consent = say(rasa_url, new_sender(), a["start"])
     assert payloads(consent) == ["/affirm", "/deny"]
     assert bool(KYRGYZ_LETTERS.search(texts(consent))) == (language == "ky")
-    say(rasa_url, sender, a["yes"])
-    for step in ("name", "phone", "region", "category", "respondent", "date"):
-        say(rasa_url, sender, a[step])
-    summary = say(rasa_url, sender, a["description"])
+    summary = fill_to_summary(rasa_url, sender, language)
     assert a["name"] in texts(summary)
     assert "/affirm" in payloads(summary)
     assert not REFERENCE.search(texts(summary))
@@ -128,10 +135,7 @@ def test_a_question_in_the_middle_is_answered_and_the_form_goes_on(rasa_url):
 def test_a_correction_at_confirmation_changes_only_that_field(rasa_url, database_url):
     sender = new_sender()
     a = APPEALS["ru"]
-    say(rasa_url, sender, a["start"])
-    say(rasa_url, sender, "да")
-    for step in ("name", "phone", "region", "category", "respondent", "date", "description"):
-        say(rasa_url, sender, a[step])
+    fill_to_summary(rasa_url, sender, "ru")
     asked = say(rasa_url, sender, "номер телефона неправильный")
     assert tracker(rasa_url, sender)["slots"]["requested_slot"] == "phone"
     summary = say(rasa_url, sender, "0700 99 88 77")
@@ -160,11 +164,7 @@ def test_cancel_asks_then_keeps_nothing(rasa_url, database_url):
 
 def test_erasure_clears_personal_fields_and_keeps_the_reference(rasa_url, database_url):
     sender = new_sender()
-    a = APPEALS["ky"]
-    say(rasa_url, sender, a["start"])
-    say(rasa_url, sender, "ооба")
-    for step in ("name", "phone", "region", "category", "respondent", "date", "description"):
-        say(rasa_url, sender, a[step])
+    fill_to_summary(rasa_url, sender, "ky")
     reference = REFERENCE.search(texts(say(rasa_url, sender, "ооба"))).group()
     ask = say(rasa_url, sender, "маалыматтарымды өчүрүп салыңыз")
     assert payloads(ask) == ["/affirm", "/deny"]
