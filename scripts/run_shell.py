@@ -16,7 +16,8 @@ def main() -> int:
         print(f"Action server ready at {url} (log: {log_path}). Type /stop to quit.")
         return subprocess.call(
             [str(BIN / "rasa"), "shell", "--model", str(MODEL), "--endpoints",
-             str(ROOT / "endpoints.yml")],
+             str(ROOT / "endpoints.yml"), "-i", "127.0.0.1",
+             "-p", os.environ.get("RASA_PORT", "5005")],
             cwd=ROOT, env=base_env({"ACTION_SERVER_URL": url}),
         )
 
