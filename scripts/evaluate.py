@@ -100,14 +100,18 @@ async def predict(model_path: str, texts: List[str]) -> Tuple[List[str], int]:
             fallbacks += 1
             ranking = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
             intent = ranking[0] if ranking else intent
-        selector = parsed.get("response_selector", {}).get(intent)
+        selectors = parsed.get("response_selector", {})
+        # A ResponseSelector without `retrieval_intent` answers under the key "default".
+        selector = selectors.get(intent) or (
+            selectors.get("default") if intent in selectors.get("all_retrieval_intents", []) else None
+        )
         if selector:
             intent = selector["response"].get("intent_response_key") or intent
         out.append(intent)
     return out, fallbacks
 
 
-def evaluate(config: Path) -> Dict:
+def evaluate(config: Path, model_dir: Path, reuse: bool) -> Dict:
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
@@ -118,14 +122,19 @@ def evaluate(config: Path) -> Dict:
     parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng) for lang in ("ky", "ru")}
     shared = load_data(str(DATA / "nlu_shared.yml"))
     train = parts["ky"][0].merge(parts["ru"][0], shared)
+    model_name = f"eval-{config.stem}"
+    existing = model_dir / f"{model_name}.tar.gz"
     with tempfile.TemporaryDirectory() as tmp:
-        train_file = Path(tmp) / "train.yml"
-        train_file.write_text(RasaYAMLWriter().dumps(train), encoding="utf-8")
-        started = time.monotonic()
-        model = train_nlu(str(config), str(train_file), str(Path(tmp) / "models"),
-                          fixed_model_name="eval", domain=str(ROOT / "domain.yml"))
-        train_seconds = time.monotonic() - started
-        results: Dict = {"config": str(config), "train_seconds": round(train_seconds, 1)}
+        if reuse and existing.exists():
+            model, train_seconds = str(existing), None
+        else:
+            train_file = Path(tmp) / "train.yml"
+            train_file.write_text(RasaYAMLWriter().dumps(train), encoding="utf-8")
+            started = time.monotonic()
+            model = train_nlu(str(config), str(train_file), str(model_dir),
+                              fixed_model_name=model_name, domain=str(ROOT / "domain.yml"))
+            train_seconds = round(time.monotonic() - started, 1)
+        results: Dict = {"config": str(config), "train_seconds": train_seconds}
         for lang in ("ky", "ru"):
             test = parts[lang][1]
             predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
@@ -160,11 +169,15 @@ def main() -> int:
     parser.add_argument("--config", default=str(ROOT / "config.yml"))
     parser.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--models", default=str(ROOT / "results" / "eval_models"),
+                        help="where the split's model is kept")
+    parser.add_argument("--reuse-model", action="store_true",
+                        help="evaluate the model kept from the last run of this config")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     import structlog
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    results = evaluate(Path(args.config))
+    results = evaluate(Path(args.config), Path(args.models), args.reuse_model)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
