@@ -553,6 +553,20 @@ _CATEGORY_LEXICON = _Lexicon({
 }, blocklist=_COMMON_WORDS)
 
 
+def _match_one(text, codes, lexicon, max_chars: int, max_words: int) -> Optional[str]:
+    """The code itself, or the single code the words name; None when none or several."""
+    if not _is_str(text):
+        return None
+    code = _code_in(text, codes)
+    if code:
+        return code
+    found = _words(text, max_chars, max_words)
+    if not found:
+        return None
+    matched = lexicon.find(*found)
+    return matched.pop() if len(matched) == 1 else None
+
+
 def match_category(text: str) -> Optional[str]:
     """The category code a short answer names, or None if none or several do.
 
@@ -560,16 +574,7 @@ def match_category(text: str) -> Optional[str]:
     their endings and small misspellings.  An answer touching two categories ("ребенку
     не дают пособие") is left to the buttons rather than guessed.
     """
-    if not _is_str(text):
-        return None
-    code = _code_in(text, CATEGORIES)
-    if code:
-        return code
-    found = _words(text, 200, 20)
-    if not found:
-        return None
-    codes = _CATEGORY_LEXICON.find(*found)
-    return codes.pop() if len(codes) == 1 else None
+    return _match_one(text, CATEGORIES, _CATEGORY_LEXICON, 200, 20)
 
 
 # --------------------------------------------------------------------------
@@ -859,13 +864,4 @@ def match_field(text: str) -> Optional[str]:
     At the read-back the user says what is wrong in their own words ("номер телефона
     неправильный", "атымды оңдойм") or taps a button whose payload is the slot name.
     """
-    if not _is_str(text):
-        return None
-    code = _code_in(text, FIELDS)
-    if code:
-        return code
-    found = _words(text, 150, 12)
-    if not found:
-        return None
-    codes = _FIELD_LEXICON.find(*found)
-    return codes.pop() if len(codes) == 1 else None
+    return _match_one(text, FIELDS, _FIELD_LEXICON, 150, 12)
