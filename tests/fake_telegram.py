@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from aiohttp import web
 
-DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
+DEFAULT_TOKEN = "0:test-token-not-a-real-bot"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Akyikatchy", "username": "akyikatchy_test_bot"}
 
 # Parameters whose values are plain strings: never JSON-decoded.
