@@ -90,7 +90,7 @@ class ValidateAppealForm(FormValidationAction):
         return values
 
     @staticmethod
-    def _interrupted(dispatcher: CollectingDispatcher, tracker: Tracker, slot: Text) -> bool:
+    def _interrupted(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         """Answer a question asked instead of a free-text field; the form then re-asks."""
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
@@ -131,7 +131,7 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_region(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_region(str(value or ""))
-        if not code and self._interrupted(dispatcher, tracker, "region"):
+        if not code and self._interrupted(dispatcher, tracker):
             return {"region": None}
         if not code:
             return self._fail("region", "utter_invalid_region", dispatcher, tracker, domain)
@@ -140,7 +140,7 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_category(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         code = rules.match_category(str(value or ""))
-        if not code and self._interrupted(dispatcher, tracker, "category"):
+        if not code and self._interrupted(dispatcher, tracker):
             return {"category": None}
         if not code:
             return self._fail("category", "utter_invalid_category", dispatcher, tracker, domain)
@@ -148,7 +148,7 @@ class ValidateAppealForm(FormValidationAction):
         return self._ok({"category": code, "category_label": label}, tracker)
 
     def validate_respondent(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if self._interrupted(dispatcher, tracker, "respondent"):
+        if self._interrupted(dispatcher, tracker):
             return {"respondent": None}
         respondent, error = rules.check_respondent(str(value or ""))
         if error:
@@ -168,7 +168,7 @@ class ValidateAppealForm(FormValidationAction):
         return self._ok({"incident_date": date.isoformat(), "late": late}, tracker)
 
     def validate_description(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if self._interrupted(dispatcher, tracker, "description"):
+        if self._interrupted(dispatcher, tracker):
             return {"description": None}
         description, error = rules.check_description(str(value or ""))
         if error == "too_long":
@@ -179,7 +179,7 @@ class ValidateAppealForm(FormValidationAction):
 
     def validate_which_field(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         field = rules.match_field(str(value or ""))
-        if not field and self._interrupted(dispatcher, tracker, "which_field"):
+        if not field and self._interrupted(dispatcher, tracker):
             return {"which_field": None}
         if not field:
             # The form asks again with the field buttons.
@@ -200,7 +200,7 @@ class ValidateAppealForm(FormValidationAction):
             return self._ok({"confirm": True, "reference": reference}, tracker)
         if intent == "deny" or text.strip() == "/deny":
             return self._ok({"confirm": None, "awaiting_field_choice": True}, tracker)
-        if self._interrupted(dispatcher, tracker, "confirm"):
+        if self._interrupted(dispatcher, tracker):
             return {"confirm": None}
         # Neither yes, no nor a field: the form shows the summary and its buttons again.
         return self._fail("confirm", None, dispatcher, tracker, domain)

@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Text
 import yaml
 from rasa_sdk import Tracker
 
-from akyikatchy.language import DEFAULT_LANGUAGE, choose_language
+from akyikatchy.language import choose_language
 
 
 def language_of(tracker: Tracker) -> Text:
@@ -41,7 +41,7 @@ def response_text(domain: Dict[Text, Any], name: Text, language: Text) -> Option
             if condition.get("name") == "language" and condition.get("value") == language:
                 return variant.get("text")
         fallback = fallback or variant.get("text")
-    return fallback if language == DEFAULT_LANGUAGE else fallback
+    return fallback
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ before scoring; a message containing them is Kyrgyz outright.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -176,7 +177,9 @@ def default_detector() -> LanguageDetector:
     return _default
 
 
+@functools.lru_cache(maxsize=4096)
 def detect_language(text: Optional[str]) -> Optional[str]:
+    """Cached: the NLG and the language policy both ask about the same message."""
     return default_detector().detect(text)
 
 

@@ -16,7 +16,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker
+from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker, language_was_set
 
 
 @DefaultV1Recipe.register(
@@ -42,7 +42,6 @@ class LanguagePolicy(Policy):
         events = []
         if tracker.latest_message and tracker.latest_message.text is not None:
             language = language_for_tracker(tracker)
-            never_set = not any(getattr(e, "key", None) == LANGUAGE_SLOT for e in tracker.events)
-            if never_set or tracker.get_slot(LANGUAGE_SLOT) != language:
+            if not language_was_set(tracker) or tracker.get_slot(LANGUAGE_SLOT) != language:
                 events.append(SlotSet(LANGUAGE_SLOT, language))
         return self._prediction(self._default_predictions(domain), events=events)

@@ -18,18 +18,20 @@ def language_for_tracker(tracker: Any) -> str:
     intent = (getattr(message, "intent", None) or {}).get("name") if message else None
     entities = getattr(message, "entities", None) or [] if message else []
     metadata = (getattr(message, "metadata", None) or {}) if message else {}
-    language_was_set = any(
-        getattr(event, "key", None) == LANGUAGE_SLOT for event in tracker.events
-    )
     return choose_language(
         text=text,
         intent=intent,
         entities=entities,
         current=tracker.get_slot(LANGUAGE_SLOT),
-        language_was_set=language_was_set,
+        language_was_set=language_was_set(tracker),
         telegram_code=_telegram_code(metadata),
         requested_slot=tracker.get_slot("requested_slot") if tracker.active_loop_name else None,
     )
+
+
+def language_was_set(tracker: Any) -> bool:
+    """Whether the slot was ever set (Telegram's language_code only guesses before that)."""
+    return any(getattr(event, "key", None) == LANGUAGE_SLOT for event in tracker.events)
 
 
 def _telegram_code(metadata: Any) -> Optional[str]:

@@ -1,7 +1,6 @@
 """Shared fixtures: the real action server and Rasa server, on loopback, with a temp database."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 

@@ -9,15 +9,9 @@ stay fast on 10,000-character inputs and never to raise on arbitrary strings.
 from __future__ import annotations
 
 import random
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 from appeals.rules import (  # noqa: E402
     CATEGORIES,

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,8 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 from appeals import store as store_mod  # noqa: E402
 from appeals.store import (  # noqa: E402
