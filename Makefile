@@ -14,10 +14,19 @@ export SANIC_HOST        ?= 127.0.0.1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml) $(wildcard akyikatchy/*.py)
+RUFF        := $(VENV)/bin/ruff
+
+# The domain: one domain.yml, or a domain/ directory of yml files (Rasa loads either).
+DOMAIN       := $(if $(wildcard domain/),domain,domain.yml)
+DOMAIN_FILES := $(wildcard domain.yml domain/*.yml domain/*/*.yml)
+# What the model depends on: retrain only when one of these changes.  The Python is what
+# the Rasa server loads (the classifier, the policy and NLG, and the pure rules they use);
+# akyikatchy/telegram/ and core/appeal.py, core/validation/ never change a prediction.
+MODEL_PYTHON    := $(wildcard akyikatchy/*.py) $(filter-out core/appeal.py,$(wildcard core/*.py))
+TRAINING_INPUTS := config.yml $(DOMAIN_FILES) $(wildcard data/*.yml) $(MODEL_PYTHON)
 MODEL_STAMP     := models/.trained
 
-.PHONY: help install train run actions server telegram telegram-webhook test validate rasa-test eval eval-baseline bench bench-baseline bench-smoke clean
+.PHONY: help install train run actions server telegram telegram-webhook lint test validate rasa-test eval eval-baseline bench bench-baseline bench-smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,10 +40,10 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed ## Build the virtual environment from the pinned requirements
 
 $(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name akyikatchy --out models
+	$(RASA) train --domain $(DOMAIN) --fixed-model-name akyikatchy --out models
 	touch $@
 
-train: $(MODEL_STAMP) ## Train the model if data, domain or config changed
+train: $(MODEL_STAMP) ## Train the model if data, domain, config or the code the model loads changed
 
 run: train ## Talk to the assistant in the terminal (starts the action server too)
 	@$(PY) -m scripts.run_shell
@@ -46,18 +55,22 @@ server: train ## Run Rasa (REST and Telegram channels) on 127.0.0.1:$(RASA_PORT)
 	$(RASA) run --enable-api -i 127.0.0.1 -p $(RASA_PORT) --model models/akyikatchy.tar.gz --credentials credentials.yml --endpoints endpoints.yml
 
 telegram: train ## Run on Telegram by long polling (needs TELEGRAM_BOT_TOKEN)
-	$(PY) -m akyikatchy.telegram_polling
+	$(PY) -m akyikatchy.telegram.polling_cli
 
 telegram-webhook: install ## Register the Telegram webhook (TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_URL, TELEGRAM_SECRET_TOKEN)
-	$(PY) -m akyikatchy.telegram_webhook
+	$(PY) -m akyikatchy.telegram.webhook_cli
 
 validate: install ## Check training data and domain (rasa data validate --fail-on-warnings)
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate --domain $(DOMAIN) --fail-on-warnings
 
 rasa-test: train ## Conversation tests (tests/test_stories.yml)
 	$(RASA) test core --e2e --stories tests/test_stories.yml --model models/akyikatchy.tar.gz --fail-on-prediction-errors --out results/core
 
-test: train ## Run every test: conversation tests, benchmark smoke run, pytest (content, rules, store, actions, end to end)
+lint: install ## ruff: lint and format check (settings in pyproject.toml)
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+test: lint train ## Run every test: lint, conversation tests, benchmark smoke run, pytest
 	$(MAKE) rasa-test
 	$(MAKE) bench-smoke
 	$(PY) -m pytest -q

@@ -1,37 +1,32 @@
 """Storing a confirmed appeal, finishing and discarding the form."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
+from actions import slots
+from actions.domain import DomainDict
 from actions.language import language_of
 from actions.storage import get_store
-from appeals.store import StorageError
+from appeals.db import StorageError
+from core.appeal import FIELDS
 
 logger = logging.getLogger(__name__)
-
-FIELDS = ["full_name", "phone", "region", "category", "respondent", "incident_date", "description"]
-# Everything the appeal form leaves behind; cleared after submit, cancel or refusal.
-FORM_SLOTS = FIELDS + [
-    "consent", "confirm", "which_field", "awaiting_field_choice", "late", "region_label",
-    "category_label", "failed_slot", "failed_count", "expected_example", "submission_key",
-    "attachments", "requested_slot",
-]
 
 
 async def submit_appeal(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-) -> Optional[Text]:
+) -> Optional[str]:
     """Store the confirmed appeal once; on failure tell the user and keep their answers."""
-    fields: Dict[Text, Any] = {name: tracker.get_slot(name) for name in FIELDS}
-    fields["late"] = bool(tracker.get_slot("late"))
-    fields["attachments"] = tracker.get_slot("attachments") or []
-    key = tracker.get_slot("submission_key") or f"{tracker.sender_id}:{len(tracker.events)}"
+    fields: dict[str, Any] = {name: tracker.get_slot(name) for name in FIELDS}
+    fields[slots.LATE] = bool(tracker.get_slot(slots.LATE))
+    fields[slots.ATTACHMENTS] = tracker.get_slot(slots.ATTACHMENTS) or []
+    key = tracker.get_slot(slots.SUBMISSION_KEY) or f"{tracker.sender_id}:{len(tracker.events)}"
     try:
         result = get_store().submit(
             conversation_id=tracker.sender_id,
@@ -47,20 +42,20 @@ async def submit_appeal(
     return result.reference
 
 
-def reset_form_slots() -> List[Dict[Text, Any]]:
-    return [SlotSet(name, None) for name in FORM_SLOTS]
+def reset_form_slots() -> list[dict[str, Any]]:
+    return [SlotSet(name, None) for name in slots.FORM_SLOTS]
 
 
 class ActionFinishAppeal(Action):
     """After the form: the reference, or why nothing could be filed without consent."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_finish_appeal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        if tracker.get_slot("consent") is False:
+        if tracker.get_slot(slots.CONSENT) is False:
             dispatcher.utter_message(response="utter_consent_refused")
-        elif tracker.get_slot("reference") and tracker.get_slot("confirm"):
+        elif tracker.get_slot(slots.REFERENCE) and tracker.get_slot(slots.CONFIRM):
             dispatcher.utter_message(response="utter_appeal_submitted")
         return reset_form_slots()
 
@@ -68,7 +63,7 @@ class ActionFinishAppeal(Action):
 class ActionDiscardAppeal(Action):
     """Cancel confirmed: nothing is kept."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_discard_appeal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):

@@ -1,22 +1,22 @@
 """Erasure of the personal fields of a conversation's appeals (after confirmation)."""
+
 from __future__ import annotations
 
 import logging
-from typing import Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.appeal_storage import reset_form_slots
+from actions.domain import DomainDict
 from actions.storage import get_store
-from appeals.store import StorageError
+from appeals.db import StorageError
 
 logger = logging.getLogger(__name__)
 
 
 class ActionDeleteMyData(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):

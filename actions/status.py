@@ -1,44 +1,43 @@
 """Status look-up: owner-only, a stranger's reference answers like a missing one."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Text
+from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions.language import domain_or_project, language_of, response_text
+from actions import slots
+from actions.domain import DomainDict, domain_or_project, response_text
+from actions.forms import ProjectFormValidationAction
+from actions.language import language_of
 from actions.storage import get_store
-from appeals import rules
-from appeals.store import StorageError
+from appeals.db import StorageError
+from core.validation import normalize_reference
 
 logger = logging.getLogger(__name__)
 
 
-class ValidateStatusForm(FormValidationAction):
-    def name(self) -> Text:
+class ValidateStatusForm(ProjectFormValidationAction):
+    def name(self) -> str:
         return "validate_status_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        return await super().run(dispatcher, tracker, domain_or_project(domain))
-
-    def validate_appeal_reference(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        reference = rules.normalize_reference(str(value or ""))
+    def validate_appeal_reference(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
+        reference = normalize_reference(str(value or ""))
         if not reference:
             dispatcher.utter_message(response="utter_invalid_reference")
-            return {"appeal_reference": None}
-        return {"appeal_reference": reference}
+        return {slots.APPEAL_REFERENCE: reference}
 
 
 class ActionCheckStatus(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        reference = rules.normalize_reference(str(tracker.get_slot("appeal_reference") or ""))
-        events = [SlotSet("appeal_reference", None)]
+        reference = normalize_reference(str(tracker.get_slot(slots.APPEAL_REFERENCE) or ""))
+        events = [SlotSet(slots.APPEAL_REFERENCE, None)]
         if not reference:
             dispatcher.utter_message(response="utter_invalid_reference")
             return events
@@ -51,10 +50,7 @@ class ActionCheckStatus(Action):
         if status is None:
             dispatcher.utter_message(response="utter_appeal_not_found", reference=reference)
             return events
-        label = response_text(
-            domain_or_project(domain), f"utter_status_{status}", language_of(tracker)
-        ) or status
-        dispatcher.utter_message(
-            response="utter_appeal_status", reference=reference, status_label=label
-        )
+        language = language_of(tracker)
+        label = response_text(domain_or_project(domain), f"utter_status_{status}", language) or status
+        dispatcher.utter_message(response="utter_appeal_status", reference=reference, status_label=label)
         return events

@@ -1,4 +1,5 @@
 """One appeals store per action-server process (configured by DATABASE_URL)."""
+
 from __future__ import annotations
 
 import threading

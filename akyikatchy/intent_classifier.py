@@ -9,17 +9,15 @@ a label, Kyrgyz often typed without ү ө ң) character n-grams over folded text
 accurate, train in about a second instead of minutes, and answer in well under a
 millisecond. See README, "Speed and accuracy".
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import zlib
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Optional
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -42,8 +40,10 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
 
-from akyikatchy.language import fold
+from core.language import fold
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _confidence(scores: np.ndarray, midpoint: float, slope: float) -> np.ndarray
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TextClassifier(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "min_ngram": 2,
             "max_ngram": 5,
@@ -78,7 +78,7 @@ class TextClassifier(GraphComponent):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
     ) -> None:
@@ -88,16 +88,16 @@ class TextClassifier(GraphComponent):
         self.vectorizer: Optional[TfidfVectorizer] = None
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
-        self.labels: List[Text] = []
+        self.labels: list[str] = []
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "TextClassifier":
+    ) -> TextClassifier:
         return cls(config, model_storage, resource)
 
     # ---- training -------------------------------------------------------------------
@@ -121,12 +121,12 @@ class TextClassifier(GraphComponent):
         return training_data
 
     # ---- prediction -----------------------------------------------------------------
-    def _probabilities(self, text: Text) -> np.ndarray:
+    def _probabilities(self, text: str) -> np.ndarray:
         row = self.vectorizer.transform([text])
         scores = np.asarray(row @ self.coef.T).ravel() + self.intercept
         return _confidence(scores, self.config["midpoint"], self.config["slope"])
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.vectorizer is None:
             return messages
         for message in messages:
@@ -136,8 +136,8 @@ class TextClassifier(GraphComponent):
             probabilities = self._probabilities(text)
             order = np.argsort(-probabilities)
             # Base intents: a retrieval intent is as confident as its best topic.
-            base: Dict[Text, float] = {}
-            for label, p in zip(self.labels, probabilities):
+            base: dict[str, float] = {}
+            for label, p in zip(self.labels, probabilities, strict=True):
                 name = label.split(DELIMITER)[0]
                 base[name] = max(base.get(name, 0.0), float(p))
             ranking = sorted(base.items(), key=lambda item: -item[1])
@@ -156,8 +156,8 @@ class TextClassifier(GraphComponent):
 
     def _select_responses(self, message: Message, probabilities: np.ndarray, order) -> None:
         """The best topic of each retrieval intent, in the ResponseSelector's format."""
-        properties: Dict[Text, Any] = {}
-        retrieval_intents = sorted({l.split(DELIMITER)[0] for l in self.labels if DELIMITER in l})
+        properties: dict[str, Any] = {}
+        retrieval_intents = sorted({label.split(DELIMITER)[0] for label in self.labels if DELIMITER in label})
         for retrieval_intent in retrieval_intents:
             topics = [
                 (self.labels[i], float(probabilities[i]))
@@ -198,18 +198,20 @@ class TextClassifier(GraphComponent):
             )
             np.savez(
                 directory / "weights.npz",
-                idf=self.vectorizer.idf_, coef=self.coef, intercept=self.intercept,
+                idf=self.vectorizer.idf_,
+                coef=self.coef,
+                intercept=self.intercept,
             )
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "TextClassifier":
+    ) -> TextClassifier:
         component = cls(config, model_storage, resource)
         try:
             with model_storage.read_from(resource) as directory:

@@ -3,10 +3,15 @@
 The domain keeps Rasa's ordinary conditional response variations (``condition`` on the
 ``language`` slot); this generator only decides which value of that slot applies right now,
 so a Russian message gets a Russian answer even before the slot records the switch.
+
+Building it also applies the project's Rasa speed fixes (:mod:`akyikatchy.rasa_patches`):
+Rasa builds it once per server from endpoints.yml, so every server of the project runs with
+them, and the fixes are applied in this one place.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Optional
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -16,22 +21,21 @@ from rasa.utils.endpoints import EndpointConfig
 from akyikatchy import rasa_patches
 from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker
 
-rasa_patches.apply()
-
 
 class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     def __init__(
         self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None
     ) -> None:
+        rasa_patches.apply()
         super().__init__((domain or Domain.empty()).responses)
 
     async def generate(
         self,
-        utter_action: Text,
+        utter_action: str,
         tracker: DialogueStateTracker,
-        output_channel: Text,
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> Optional[dict[str, Any]]:
         filled_slots = tracker.current_slot_values()
         filled_slots[LANGUAGE_SLOT] = language_for_tracker(tracker)
         return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)

@@ -1,15 +1,17 @@
 """Rasa-side glue for the language rules: one function reads a Rasa tracker.
 
-Used by the NLG (so the answer to a message is already in that message's language) and by
-``LanguagePolicy`` (so the ``language`` slot records it in the same turn).
+The rules themselves are pure (``core/language.py``).  Used by the NLG (so the answer to a
+message is already in that message's language) and by ``LanguagePolicy`` (so the
+``language`` slot records it in the same turn; the action server only reads that slot).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
 
-from akyikatchy.language import choose_language
+from core.language import LANGUAGE_SLOT, choose_language
 
-LANGUAGE_SLOT = "language"
+__all__ = ["LANGUAGE_SLOT", "language_for_tracker", "language_was_set"]
 
 
 def language_for_tracker(tracker: Any) -> str:

@@ -1,27 +1,63 @@
-"""Two speed fixes for Rasa 3.6, applied when the project's NLG is loaded.
+"""Two speed fixes for Rasa 3.6.21, applied once by :func:`apply`.
 
-1. Rasa checks every action server response with `jsonschema.validate(result, schema)`.
+:func:`apply` is called in one place, when Rasa builds the project's response generator
+(``akyikatchy.nlg.LanguageAwareNLG``, named in endpoints.yml), so every Rasa server of the
+project runs with them and importing a module changes nothing.  Both replace private Rasa
+code, so they are refused (:class:`UnsupportedRasaVersion`) on any Rasa but the one they were
+measured and tested on (``TESTED_RASA_VERSION``); ``tests/test_rasa_patches.py`` checks
+that the patched and the original code give the same verdicts.
+
+1. Rasa checks every action server response with ``jsonschema.validate(result, schema)``.
    That call first re-validates the (constant, large) schema itself against the JSON
    Schema meta-schema, which on a form turn cost about 70 % of the Rasa server's CPU in
-   `make bench` (py-spy). The fix compiles the validator once and validates each response
-   against the very same schema, so what is accepted or rejected does not change.
+   ``make bench`` (py-spy).  The fix checks the schema and builds the validator once, then
+   reports the same error ``jsonschema.validate`` would (its ``best_match``), so what is
+   accepted or rejected, and the message, do not change.
 2. Every stored event is rebuilt on each message, and each rebuild walks all subclasses of
-   `Event` to find the class of its type name (about 6 % of the CPU on long
-   conversations). The fix remembers the answer per type name; it is the same class the
-   walk returns, since event classes are all defined at import.
+   ``Event`` to find the class of its type name (about 6 % of the CPU on long
+   conversations).  The fix remembers the answer per type name; it is the same class the
+   walk returns, since event classes are all defined at import.  Unknown names still go
+   to the original (``"topic"``, a default, or its error).
 """
+
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import Any, Optional
 
 logger = logging.getLogger(__name__)
 
+TESTED_RASA_VERSION = "3.6.21"
+
+# The original Rasa functions, recorded by the first apply() (for the tests and for undo()).
+originals: dict[str, Any] = {}
+
+
+class UnsupportedRasaVersion(RuntimeError):
+    """The installed Rasa is not the version the patches were written and tested for."""
+
+
+def check_rasa_version(version: Optional[str] = None) -> None:
+    """Raise :class:`UnsupportedRasaVersion` unless Rasa is ``TESTED_RASA_VERSION``."""
+    if version is None:
+        import rasa
+
+        version = rasa.__version__
+    if version != TESTED_RASA_VERSION:
+        raise UnsupportedRasaVersion(
+            f"akyikatchy/rasa_patches.py replaces private code of Rasa {TESTED_RASA_VERSION} "
+            f"(RemoteAction._validate_action_result, Event.resolve_by_type), but Rasa {version} "
+            f"is installed. Install rasa=={TESTED_RASA_VERSION} (requirements.txt), or compare "
+            "those two functions in the new Rasa with the patches, update TESTED_RASA_VERSION "
+            "and run tests/test_rasa_patches.py."
+        )
+
 
 @functools.lru_cache(maxsize=1)
-def _response_validator():
+def _response_validator() -> Any:
     from jsonschema.validators import validator_for
-
     from rasa.core.actions.action import RemoteAction
 
     schema = RemoteAction.action_response_format_spec()
@@ -30,49 +66,67 @@ def _response_validator():
     return cls(schema)
 
 
-def _validate_action_result(self, result):
-    from jsonschema import ValidationError
-
+def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+    """``RemoteAction._validate_action_result`` with the validator built once."""
+    from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
-    try:
-        _response_validator().validate(result)
+    error = best_match(_response_validator().iter_errors(result))
+    if error is None:
         return True
-    except ValidationError as error:
-        error.message += (
-            ". Failed to validate Action server response from API, make sure your "
-            "response from the Action endpoint is valid. For more information about "
-            f"the format visit {DOCS_BASE_URL}/custom-actions"
-        )
-        raise error
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your "
+        "response from the Action endpoint is valid. For more information about "
+        f"the format visit {DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
 
 
-_event_classes: dict = {}
-
-
-def _cached_resolver(original):
+def cached_resolver(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Event.resolve_by_type`` remembering the class found for each type name."""
     from rasa.shared.core.events import Event
     from rasa.shared.utils.common import all_subclasses
 
-    def resolve_by_type(type_name, default=None):
-        cls = _event_classes.get(type_name)
+    classes: dict[str, type[Event]] = {}
+
+    def resolve_by_type(type_name: str, default: Optional[type[Event]] = None) -> Optional[type[Event]]:
+        cls = classes.get(type_name)
         if cls is None:
             cls = next((c for c in all_subclasses(Event) if c.type_name == type_name), None)
             if cls is None:
                 return original(type_name, default)  # "topic", a default, or the error
-            _event_classes[type_name] = cls
+            classes[type_name] = cls
         return cls
 
     resolve_by_type.__module__ = __name__
-    return staticmethod(resolve_by_type)
+    return resolve_by_type
+
+
+def applied() -> bool:
+    return bool(originals)
 
 
 def apply() -> None:
+    """Install both fixes; idempotent.  Refused on another Rasa version."""
+    check_rasa_version()
+    if applied():
+        return
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
-    if getattr(RemoteAction._validate_action_result, "__module__", "") != __name__:
-        RemoteAction._validate_action_result = _validate_action_result
-        logger.debug("Action server responses validated with a compiled schema.")
-    if getattr(Event.resolve_by_type, "__module__", "") != __name__:
-        Event.resolve_by_type = _cached_resolver(Event.resolve_by_type)
+    originals["validate_action_result"] = RemoteAction.__dict__["_validate_action_result"]
+    originals["resolve_by_type"] = Event.__dict__["resolve_by_type"]
+    RemoteAction._validate_action_result = validate_action_result
+    Event.resolve_by_type = staticmethod(cached_resolver(Event.resolve_by_type))
+    logger.debug("Rasa patches applied: compiled action response schema, cached event classes.")
+
+
+def undo() -> None:
+    """Put Rasa's original functions back (for tests)."""
+    if not applied():
+        return
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import Event
+
+    RemoteAction._validate_action_result = originals.pop("validate_action_result")
+    Event.resolve_by_type = originals.pop("resolve_by_type")

@@ -6,15 +6,18 @@
 
 Exit codes: 0 ok, 2 usage error, 1 storage error (one line on stderr).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import List, Optional
+from typing import Optional
 
-from .config import database_url
-from .store import STATUSES, AppealNotFound, AppealStore, StorageError, migrate
+from appeals.config import database_url
+from appeals.db import StorageError, migrate
+from appeals.store import AppealNotFound, AppealStore
+from core.appeal import STATUSES
 
 EXIT_OK, EXIT_STORAGE, EXIT_USAGE = 0, 1, 2
 
@@ -65,25 +68,27 @@ def _cell(value) -> str:
     return str(value).replace("\n", " ")
 
 
-def _table(rows: List[dict]) -> str:
+def _table(rows: list[dict]) -> str:
     if not rows:
         return "no appeals\n"
     header = [title for _, title in TABLE_COLUMNS]
     body = [[_cell(r.get(key)) for key, _ in TABLE_COLUMNS] for r in rows]
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + body]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in [header] + body
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append("%d appeal(s)" % len(rows))
+    lines.append(f"{len(rows)} appeal(s)")
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on usage errors
     url = database_url()
     try:
         if args.command == "migrate":
             revision = migrate(url)
-            _write("database schema at revision %s\n" % revision)
+            _write(f"database schema at revision {revision}\n")
             return EXIT_OK
         with AppealStore(url) as store:
             if args.command == "list":
@@ -97,15 +102,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                 try:
                     store.set_status(args.reference, args.status)
                 except AppealNotFound:
-                    print("error: no appeal %s" % args.reference.strip().upper(), file=sys.stderr)
+                    print(f"error: no appeal {args.reference.strip().upper()}", file=sys.stderr)
                     return EXIT_STORAGE
-                _write("%s: %s\n" % (args.reference.strip().upper(), args.status))
+                _write(f"{args.reference.strip().upper()}: {args.status}\n")
                 return EXIT_OK
     except StorageError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return EXIT_STORAGE
     except ValueError as e:  # e.g. an unsupported DATABASE_URL
-        print("error: %s" % e, file=sys.stderr)
+        print(f"error: {e}", file=sys.stderr)
         return EXIT_STORAGE
     return EXIT_USAGE
 

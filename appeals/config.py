@@ -4,20 +4,16 @@ The database is chosen by the environment variable ``DATABASE_URL`` (any
 SQLAlchemy URL; SQLite and PostgreSQL are supported).  Without it a SQLite file
 ``appeals.db`` in the repository root is used.
 """
+
 from __future__ import annotations
 
 import os
-from datetime import timedelta, timezone
 from pathlib import Path
 
 #: repository root = parent of the ``appeals`` package
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DB_PATH = REPO_ROOT / "appeals.db"
-
-#: The year in a reference is the year of filing as seen in the Ombudsman's
-#: office (Bishkek).  Kyrgyzstan is UTC+6 all year (no DST since 2005).
-FILING_TZ = timezone(timedelta(hours=6), "Asia/Bishkek")
 
 
 def database_url() -> str:
@@ -26,6 +22,6 @@ def database_url() -> str:
     if url:
         # Heroku-style URLs still say "postgres://", which SQLAlchemy 1.4 rejects.
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         return url
     return "sqlite:///" + str(DEFAULT_DB_PATH)

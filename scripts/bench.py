@@ -9,6 +9,7 @@ a time limit, whichever comes first.
     python -m scripts.bench --baseline   # also train and measure Rasa's default pipeline
     python -m scripts.bench --smoke      # a few messages: checks that it runs (CI)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,36 +23,67 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Optional
 
 import aiohttp
 
-from scripts.servers import BIN, MODEL, ROOT, action_server, base_env, free_port, rasa_server
+from devserver.servers import BIN, MODEL, ROOT, action_server, base_env, free_port, rasa_server
 
-FAQ_KY = ["саламатсызбы", "акыйкатчы ким", "кайрылуу акысызбы", "айлык бербей жатышат эмне кылам",
-          "пенсия дайындабай жатышат", "акыйкатчынын телефону кандай", "рахмат"]
-FAQ_RU = ["здравствуйте", "кто такой омбудсмен", "сколько стоит подать жалобу",
-          "не платят зарплату что делать", "как получить паспорт", "какой телефон у омбудсмена",
-          "спасибо"]
-APPEAL_KY = ["кайрылуу бергим келет", "ооба", "Асанов Бакыт", "0700 12 34 56", "Ош шаары",
-             "эмгек акы", "мектептин директору", "кечээ",
-             "Мектептин директору үч айдан бери айлык акыны төлөбөй жатат.", "ооба"]
-APPEAL_RU = ["хочу подать жалобу", "да", "Иванова Мария", "+996 555 123 456",
-             '/inform{"region":"bishkek"}', "здравоохранение", "главврач больницы", "01.11.2026",
-             "В больнице отказали в бесплатной операции и потребовали деньги.", "да"]
+FAQ_KY = [
+    "саламатсызбы",
+    "акыйкатчы ким",
+    "кайрылуу акысызбы",
+    "айлык бербей жатышат эмне кылам",
+    "пенсия дайындабай жатышат",
+    "акыйкатчынын телефону кандай",
+    "рахмат",
+]
+FAQ_RU = [
+    "здравствуйте",
+    "кто такой омбудсмен",
+    "сколько стоит подать жалобу",
+    "не платят зарплату что делать",
+    "как получить паспорт",
+    "какой телефон у омбудсмена",
+    "спасибо",
+]
+APPEAL_KY = [
+    "кайрылуу бергим келет",
+    "ооба",
+    "Асанов Бакыт",
+    "0700 12 34 56",
+    "Ош шаары",
+    "эмгек акы",
+    "мектептин директору",
+    "кечээ",
+    "Мектептин директору үч айдан бери айлык акыны төлөбөй жатат.",
+    "ооба",
+]
+APPEAL_RU = [
+    "хочу подать жалобу",
+    "да",
+    "Иванова Мария",
+    "+996 555 123 456",
+    '/inform{"region":"bishkek"}',
+    "здравоохранение",
+    "главврач больницы",
+    "01.11.2026",
+    "В больнице отказали в бесплатной операции и потребовали деньги.",
+    "да",
+]
 SCRIPTS = [FAQ_KY, FAQ_RU, APPEAL_KY, FAQ_RU, FAQ_KY, APPEAL_RU]
 
 LEVELS = {"full": [(1, 150), (10, 600), (50, 1000)], "smoke": [(1, 6), (2, 6)]}
 TIME_LIMIT_S = 180
 
 
-def percentile(values: List[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-async def drive(url: str, concurrency: int, budget: int) -> Dict:
-    latencies: List[float] = []
+async def drive(url: str, concurrency: int, budget: int) -> dict:
+    latencies: list[float] = []
     errors = 0
     deadline = time.monotonic() + TIME_LIMIT_S
     scripts = itertools.cycle(SCRIPTS)
@@ -68,8 +100,9 @@ async def drive(url: str, concurrency: int, budget: int) -> Dict:
                     return
                 started = time.perf_counter()
                 try:
-                    async with session.post(f"{url}/webhooks/rest/webhook",
-                                            json={"sender": sender, "message": text}) as response:
+                    async with session.post(
+                        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                    ) as response:
                         await response.read()
                         ok = response.status == 200
                 except aiohttp.ClientError:
@@ -85,7 +118,9 @@ async def drive(url: str, concurrency: int, budget: int) -> Dict:
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {
-        "concurrency": concurrency, "messages": len(latencies), "errors": errors,
+        "concurrency": concurrency,
+        "messages": len(latencies),
+        "errors": errors,
         "seconds": round(elapsed, 2),
         "msg_per_s": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
@@ -109,27 +144,48 @@ def train(config: Path, out: Path, name: str) -> float:
     """Full training with Rasa's cache disabled, so the time is a cold training."""
     started = time.monotonic()
     subprocess.run(
-        [str(BIN / "rasa"), "train", "--config", str(config), "--out", str(out),
-         "--fixed-model-name", name, "--domain", str(ROOT / "domain.yml"), "--data", str(ROOT / "data")],
-        cwd=ROOT, env=base_env({"RASA_MAX_CACHE_SIZE": "0"}), check=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(BIN / "rasa"),
+            "train",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            name,
+            "--domain",
+            str(ROOT / "domain"),
+            "--data",
+            str(ROOT / "data"),
+        ],
+        cwd=ROOT,
+        env=base_env({"RASA_MAX_CACHE_SIZE": "0"}),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return round(time.monotonic() - started, 1)
 
 
-def measure(model: Path, levels, label: str) -> Dict:
+def measure(model: Path, levels, label: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        with open(Path(tmp) / "actions.log", "wb") as alog, open(Path(tmp) / "rasa.log", "wb") as rlog, \
-                action_server(free_port(), env=env, log=alog) as action_url, \
-                rasa_server(free_port(), action_url, model=model, env=env, log=rlog) as url:
+        with (
+            open(Path(tmp) / "actions.log", "wb") as alog,
+            open(Path(tmp) / "rasa.log", "wb") as rlog,
+            action_server(free_port(), env=env, log=alog) as action_url,
+            rasa_server(free_port(), action_url, model=model, env=env, log=rlog) as url,
+        ):
             asyncio.run(drive(url, 2, 12))  # warm-up: first requests load lazily
             results = []
             for concurrency, budget in levels:
                 result = asyncio.run(drive(url, concurrency, budget))
-                print(f"  {label:<8} {concurrency:>3} conversations: {result['msg_per_s']:>7} msg/s  "
-                      f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms"
-                      f"  ({result['messages']} messages, {result['errors']} errors)", flush=True)
+                print(
+                    f"  {label:<8} {concurrency:>3} conversations: {result['msg_per_s']:>7} msg/s  "
+                    f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms"
+                    f"  ({result['messages']} messages, {result['errors']} errors)",
+                    flush=True,
+                )
                 results.append(result)
             pid = _rasa_pid(url)
             memory = rss_mb(pid) if pid else None
@@ -152,7 +208,7 @@ def main() -> int:
     parser.add_argument("--json", default=str(ROOT / "results" / "bench.json"))
     args = parser.parse_args()
     levels = LEVELS["smoke" if args.smoke else "full"]
-    report: Dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores"}
+    report: dict = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores"}
     with tempfile.TemporaryDirectory() as tmp:
         if args.baseline:
             print("Training our pipeline and Rasa's default pipeline (cache off)...", flush=True)
@@ -167,7 +223,7 @@ def main() -> int:
             report["default"] = {**measure(default_model, levels, "default"), "train_s": default_train}
     if args.baseline:
         ours, default = report["ours"], report["default"]
-        ten = lambda r: next(l for l in r["levels"] if l["concurrency"] == 10)  # noqa: E731
+        ten = lambda r: next(level for level in r["levels"] if level["concurrency"] == 10)  # noqa: E731
         ratios = {
             "throughput_10 (ours/default)": ten(ours)["msg_per_s"] / ten(default)["msg_per_s"],
             "p95_latency_10 (ours/default)": ten(ours)["p95_ms"] / ten(default)["p95_ms"],
@@ -177,15 +233,19 @@ def main() -> int:
         if ours["peak_rss_mb"] and default["peak_rss_mb"]:
             ratios["peak_memory (ours/default)"] = ours["peak_rss_mb"] / default["peak_rss_mb"]
         report["ratios"] = {k: round(v, 3) for k, v in ratios.items()}
-        print(f"\ntraining: ours {ours['train_s']} s, default {default['train_s']} s; "
-              f"model: ours {ours['model_mb']} MB, default {default['model_mb']} MB; "
-              f"peak memory: ours {ours['peak_rss_mb']} MB, default {default['peak_rss_mb']} MB")
+        print(
+            f"\ntraining: ours {ours['train_s']} s, default {default['train_s']} s; "
+            f"model: ours {ours['model_mb']} MB, default {default['model_mb']} MB; "
+            f"peak memory: ours {ours['peak_rss_mb']} MB, default {default['peak_rss_mb']} MB"
+        )
         for name, value in report["ratios"].items():
             print(f"  {name:<34} {value:.3f}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    failed = sum(l["errors"] for k in ("ours", "default") if k in report for l in report[k]["levels"])
-    total = sum(l["messages"] for k in ("ours", "default") if k in report for l in report[k]["levels"])
+    failed = sum(level["errors"] for k in ("ours", "default") if k in report for level in report[k]["levels"])
+    total = sum(
+        level["messages"] for k in ("ours", "default") if k in report for level in report[k]["levels"]
+    )
     print(f"bench: {total} messages answered, {failed} errors")
     return 1 if failed or not total else 0
 

@@ -7,6 +7,7 @@ the language detector's accuracy on the held-out messages.
 
     python -m scripts.evaluate [--config config.yml] [--json results/eval.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,6 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
@@ -30,7 +30,7 @@ DATA = ROOT / "data"
 SEED = 2026
 TEST_FRACTION = 0.2
 
-Example = Tuple[str, str]  # (text with annotations, label)
+Example = tuple[str, str]  # (text with annotations, label)
 
 
 def label_of(message) -> str:
@@ -43,7 +43,7 @@ def split_file(path: Path, rng: random.Random):
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     data = load_data(str(path))
-    by_label: Dict[str, list] = defaultdict(list)
+    by_label: dict[str, list] = defaultdict(list)
     for message in data.intent_examples:
         by_label[label_of(message)].append(message)
     train, test = [], []
@@ -53,12 +53,16 @@ def split_file(path: Path, rng: random.Random):
         n_test = max(1, round(len(messages) * TEST_FRACTION))
         test += [(m.get("text"), label) for m in messages[:n_test]]
         train += messages[n_test:]
-    return TrainingData(training_examples=train, entity_synonyms=data.entity_synonyms,
-                        regex_features=data.regex_features, lookup_tables=data.lookup_tables,
-                        responses=data.responses), test
+    return TrainingData(
+        training_examples=train,
+        entity_synonyms=data.entity_synonyms,
+        regex_features=data.regex_features,
+        lookup_tables=data.lookup_tables,
+        responses=data.responses,
+    ), test
 
 
-def macro_f1(pairs: List[Tuple[str, str]]) -> float:
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
     labels = sorted({gold for gold, _ in pairs})
     scores = []
     for label in labels:
@@ -77,17 +81,17 @@ def is_clear(text: str) -> bool:
     Not "ok", numbers, names, button payloads, or one loanword both languages use
     ("пенсия", "паспорт"); a single greeting or function word ("рахмат", "спасибо") counts.
     """
-    from akyikatchy.language import KYRGYZ_MARKERS, RUSSIAN_MARKERS, _looks_like_name, words
+    from core.language import KYRGYZ_MARKERS, RUSSIAN_MARKERS, looks_like_name, words
 
     tokens = words(text)
-    if text.strip().startswith("/") or _looks_like_name(text):
+    if text.strip().startswith("/") or looks_like_name(text):
         return False
     if len(tokens) == 1:
         return tokens[0] in KYRGYZ_MARKERS | RUSSIAN_MARKERS
     return any(len(t) >= 3 for t in tokens)
 
 
-async def predict(model_path: str, texts: List[str]) -> Tuple[List[str], int]:
+async def predict(model_path: str, texts: list[str]) -> tuple[list[str], int]:
     """The classifier's label for each text, and how many the fallback would re-ask."""
     from rasa.core.agent import Agent
 
@@ -111,12 +115,12 @@ async def predict(model_path: str, texts: List[str]) -> Tuple[List[str], int]:
     return out, fallbacks
 
 
-def evaluate(config: Path, model_dir: Path, reuse: bool) -> Dict:
+def evaluate(config: Path, model_dir: Path, reuse: bool) -> dict:
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from akyikatchy.language import LanguageDetector
+    from core.language import LanguageDetector
 
     rng = random.Random(SEED)
     parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng) for lang in ("ky", "ru")}
@@ -131,14 +135,19 @@ def evaluate(config: Path, model_dir: Path, reuse: bool) -> Dict:
             train_file = Path(tmp) / "train.yml"
             train_file.write_text(RasaYAMLWriter().dumps(train), encoding="utf-8")
             started = time.monotonic()
-            model = train_nlu(str(config), str(train_file), str(model_dir),
-                              fixed_model_name=model_name, domain=str(ROOT / "domain.yml"))
+            model = train_nlu(
+                str(config),
+                str(train_file),
+                str(model_dir),
+                fixed_model_name=model_name,
+                domain=str(ROOT / "domain"),
+            )
             train_seconds = round(time.monotonic() - started, 1)
-        results: Dict = {"config": str(config), "train_seconds": train_seconds}
+        results: dict = {"config": str(config), "train_seconds": train_seconds}
         for lang in ("ky", "ru"):
             test = parts[lang][1]
             predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
-            pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted)]
+            pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted, strict=False)]
             results[lang] = {
                 "n_test": len(test),
                 "intent_accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4),
@@ -146,7 +155,8 @@ def evaluate(config: Path, model_dir: Path, reuse: bool) -> Dict:
                 "fallback_rate": round(fallbacks / len(pairs), 4),
                 "errors": [
                     {"text": t, "gold": g, "predicted": p}
-                    for (t, g), p in zip(test, predicted) if g != p
+                    for (t, g), p in zip(test, predicted, strict=False)
+                    if g != p
                 ],
             }
     detector = LanguageDetector().fit(
@@ -169,24 +179,31 @@ def main() -> int:
     parser.add_argument("--config", default=str(ROOT / "config.yml"))
     parser.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     parser.add_argument("--show-errors", action="store_true")
-    parser.add_argument("--models", default=str(ROOT / "results" / "eval_models"),
-                        help="where the split's model is kept")
-    parser.add_argument("--reuse-model", action="store_true",
-                        help="evaluate the model kept from the last run of this config")
+    parser.add_argument(
+        "--models", default=str(ROOT / "results" / "eval_models"), help="where the split's model is kept"
+    )
+    parser.add_argument(
+        "--reuse-model", action="store_true", help="evaluate the model kept from the last run of this config"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     import structlog
+
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     results = evaluate(Path(args.config), Path(args.models), args.reuse_model)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
-          f" config {Path(args.config).name}, training {results['train_seconds']} s")
+    print(
+        f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
+        f" config {Path(args.config).name}, training {results['train_seconds']} s"
+    )
     print(f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'fallback':>10}{'lang-detect':>13}")
     for lang in ("ky", "ru"):
         r = results[lang]
-        print(f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}{r['fallback_rate']:>10.3f}"
-              f"{r['language_detection']['accuracy']:>13.3f}")
+        print(
+            f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}{r['fallback_rate']:>10.3f}"
+            f"{r['language_detection']['accuracy']:>13.3f}"
+        )
     print(f"language detection, both languages: {results['language_detection_accuracy']:.3f}")
     if args.show_errors:
         for lang in ("ky", "ru"):

@@ -1,12 +1,17 @@
-"""Shared fixtures: the real action server and Rasa server, on loopback, with a temp database."""
+"""Shared fixtures: the real action server and Rasa server, on loopback, with a temp database.
+
+The PostgreSQL fixtures live in tests/support/postgres.py and are registered here.
+"""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from scripts.servers import MODEL, action_server, free_port, rasa_server
+from devserver.servers import MODEL, action_server, free_port, rasa_server
+from tests.support.postgres import pg_available, pg_session_db  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,13 +1,14 @@
 """A tiny client for Rasa's REST channel, as a user on a phone would talk."""
+
 from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 
-def say(base_url: str, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[dict]:
-    body: Dict[str, Any] = {"sender": sender, "message": text}
+def say(base_url: str, sender: str, text: str, metadata: Optional[dict[str, Any]] = None) -> list[dict]:
+    body: dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
         body["metadata"] = metadata
     request = urllib.request.Request(
@@ -19,11 +20,11 @@ def say(base_url: str, sender: str, text: str, metadata: Optional[Dict[str, Any]
         return json.load(response)
 
 
-def texts(replies: List[dict]) -> str:
+def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
 
-def payloads(replies: List[dict]) -> List[str]:
+def payloads(replies: list[dict]) -> list[str]:
     return [b["payload"] for r in replies for b in r.get("buttons") or []]
 
 

@@ -1,29 +1,39 @@
 """Each action against a real database: SQLite in a temp dir, and the local PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.storage as storage
+from actions import slots
 from actions.appeal_form import ValidateAppealForm
 from actions.appeal_storage import ActionFinishAppeal
+from actions.domain import load_domain, project_domain
 from actions.erasure import ActionDeleteMyData
-from actions.status import ActionCheckStatus
+from actions.status import ActionCheckStatus, ValidateStatusForm
 from appeals.store import AppealStore
-from tests.conftest import ROOT
-from tests.test_store import _pg_create_db, _pg_drop_db, _pg_url, pg_available  # noqa: F401
+from core.appeal import FIELDS
+from tests.support import postgres
 
-DOMAIN = yaml.safe_load(open(ROOT / "domain.yml", encoding="utf-8"))
+DOMAIN = project_domain()
 FILLED = {
-    "consent": True, "full_name": "Асанов Бакыт", "phone": "+996700123456",
-    "region": "osh_city", "category": "labour", "respondent": "мектептин директору",
-    "incident_date": "2026-11-01", "description": "Үч айдан бери айлык акы төлөнбөй жатат.",
-    "late": False, "submission_key": "key-1", "language": "ky", "requested_slot": "confirm",
+    "consent": True,
+    "full_name": "Асанов Бакыт",
+    "phone": "+996700123456",
+    "region": "osh_city",
+    "category": "labour",
+    "respondent": "мектептин директору",
+    "incident_date": "2026-11-01",
+    "description": "Үч айдан бери айлык акы төлөнбөй жатат.",
+    "late": False,
+    "submission_key": "key-1",
+    "language": "ky",
+    "requested_slot": "confirm",
 }
 
 
@@ -34,8 +44,8 @@ def database(request, tmp_path, monkeypatch):
         name = None
     else:
         request.getfixturevalue("pg_available")
-        name = _pg_create_db()
-        url = _pg_url(name)
+        name = postgres.create_db()
+        url = postgres.url_of(name)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setattr(storage, "_store", None)
     yield url
@@ -43,30 +53,37 @@ def database(request, tmp_path, monkeypatch):
         storage._store.close()
     monkeypatch.setattr(storage, "_store", None)
     if name:
-        _pg_drop_db(name)
+        postgres.drop_db(name)
 
 
 def make_tracker(
-    slots: Dict[str, Any], text: str = "", intent: str = "inform", sender: str = "user-1",
-    events: Optional[List[dict]] = None,
+    slots: dict[str, Any],
+    text: str = "",
+    intent: str = "inform",
+    sender: str = "user-1",
+    events: Optional[list[dict]] = None,
 ) -> Tracker:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": [], "metadata": {}}
-    return Tracker(sender, slots, message, events or [], False, None,
-                   {"name": "appeal_form"}, "action_listen")
+    return Tracker(
+        sender, slots, message, events or [], False, None, {"name": "appeal_form"}, "action_listen"
+    )
 
 
 def run(coro_or_value):
     return asyncio.run(coro_or_value) if asyncio.iscoroutine(coro_or_value) else coro_or_value
 
 
-def responses(dispatcher: CollectingDispatcher) -> List[str]:
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-def confirm(slots: Dict[str, Any], sender: str = "user-1"):
+def confirm(slots: dict[str, Any], sender: str = "user-1"):
     dispatcher = CollectingDispatcher()
-    result = run(ValidateAppealForm().validate_confirm(
-        "ооба", dispatcher, make_tracker(slots, "ооба", "affirm", sender), DOMAIN))
+    result = run(
+        ValidateAppealForm().validate_confirm(
+            "ооба", dispatcher, make_tracker(slots, "ооба", "affirm", sender), DOMAIN
+        )
+    )
     return result, dispatcher
 
 
@@ -95,7 +112,7 @@ def test_storage_failure_says_so_and_keeps_the_answers(monkeypatch, tmp_path):
 def test_three_failed_tries_explain_with_an_example(database):
     form, slots = ValidateAppealForm(), {"language": "ru", "requested_slot": "phone"}
     seen = []
-    for attempt in range(3):
+    for _attempt in range(3):
         dispatcher = CollectingDispatcher()
         result = form.validate_phone("12", dispatcher, make_tracker(slots, "12"), DOMAIN)
         seen.append(responses(dispatcher))
@@ -111,7 +128,8 @@ def test_three_failed_tries_explain_with_an_example(database):
 def test_late_incident_is_flagged_and_told(database):
     dispatcher = CollectingDispatcher()
     result = ValidateAppealForm().validate_incident_date(
-        "12.03.2020", dispatcher, make_tracker({"language": "ky"}), DOMAIN)
+        "12.03.2020", dispatcher, make_tracker({"language": "ky"}), DOMAIN
+    )
     assert result["late"] is True and result["incident_date"] == "2020-03-12"
     assert responses(dispatcher) == ["utter_late_appeal"]
 
@@ -121,7 +139,11 @@ def test_status_is_owner_only(database):
 
     def status(sender: str, ref: str):
         dispatcher = CollectingDispatcher()
-        run(ActionCheckStatus().run(dispatcher, make_tracker({"appeal_reference": ref}, sender=sender), DOMAIN))
+        run(
+            ActionCheckStatus().run(
+                dispatcher, make_tracker({"appeal_reference": ref}, sender=sender), DOMAIN
+            )
+        )
         return dispatcher.messages[0]
 
     mine = status("owner", reference)
@@ -141,3 +163,67 @@ def test_erasure_clears_personal_fields(database):
     again = CollectingDispatcher()
     run(ActionDeleteMyData().run(again, make_tracker({}, sender="owner"), DOMAIN))
     assert again.messages[0]["response"] == "utter_nothing_to_delete"
+
+
+def test_slot_constants_follow_the_appeal_shape():
+    named = (slots.FULL_NAME, slots.PHONE, slots.REGION, slots.CATEGORY, slots.RESPONDENT)
+    assert named + (slots.INCIDENT_DATE, slots.DESCRIPTION) == FIELDS
+    domain_slots = set(DOMAIN["slots"])
+    constants = {v for k, v in vars(slots).items() if k.isupper() and isinstance(v, str)}
+    assert constants - {slots.REQUESTED_SLOT} <= domain_slots
+
+
+def test_the_language_slot_decides_labels():
+    form = ValidateAppealForm()
+    for language in ("ky", "ru"):
+        tracker = make_tracker({"language": language, "requested_slot": "region"}, "Бишкек")
+        result = form.validate_region("Бишкек", CollectingDispatcher(), tracker, DOMAIN)
+        assert result["region"] == "bishkek"
+        assert result["region_label"] == _label("utter_region_bishkek", language)
+    tracker = make_tracker({"language": "ru"}, "здравоохранение")
+    result = form.validate_category("здравоохранение", CollectingDispatcher(), tracker, DOMAIN)
+    assert result["category"] == "health" and result["category_label"] == _label(
+        "utter_category_health", "ru"
+    )
+
+
+def _label(response: str, language: str) -> str:
+    for variant in DOMAIN["responses"][response]:
+        if variant["condition"][0]["value"] == language:
+            return variant["text"]
+    raise AssertionError(response)
+
+
+def test_the_form_validators_use_the_project_domain_when_rasa_sends_none():
+    typed = "ak 2026 42"
+    events = [{"event": "user", "text": typed}, {"event": "slot", "name": "appeal_reference", "value": typed}]
+    tracker = Tracker(
+        "u",
+        {"requested_slot": "appeal_reference", "appeal_reference": typed},
+        {"text": typed},
+        events,
+        False,
+        None,
+        {"name": "status_form"},
+        "action_listen",
+    )
+    events = run(ValidateStatusForm().run(CollectingDispatcher(), tracker, {}))
+    assert {"event": "slot", "name": "appeal_reference", "value": "AK-2026-000042"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+
+
+def test_domain_directory_is_merged(tmp_path, monkeypatch):
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "a.yml").write_text(
+        "version: '3.1'\nslots:\n  a: {type: text}\nresponses:\n  utter_a: [{text: A}]\n"
+    )
+    (tmp_path / "forms" / "b.yml").write_text(
+        "slots:\n  b: {type: text}\nresponses:\n  utter_b: [{text: B}]\nactions: [x]\n"
+    )
+    (tmp_path / "c.yaml").write_text("actions: [y]\n")
+    domain = load_domain(tmp_path)
+    assert set(domain["responses"]) == {"utter_a", "utter_b"}
+    assert set(domain["slots"]) == {"a", "b"} and sorted(domain["actions"]) == ["x", "y"]
+    single = tmp_path / "a.yml"
+    assert set(load_domain(single)["responses"]) == {"utter_a"}

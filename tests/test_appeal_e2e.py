@@ -1,4 +1,5 @@
 """End to end over real HTTP: REST channel → Rasa → action server → SQLite, both languages."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,12 @@ KYRGYZ_LETTERS = re.compile("[үөңҮӨҢ]")
 def staff_list(database_url: str) -> list:
     result = subprocess.run(
         [sys.executable, "-m", "appeals", "list", "--json"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(result.stdout)
 
@@ -36,7 +41,7 @@ APPEALS = {
         "name": "Асанов Бакыт Маратович",
         "phone": "0700 12 34 56",
         "region": "Ош шаары",
-        "category": "/inform{\"category\":\"labour\"}",
+        "category": '/inform{"category":"labour"}',
         "respondent": "мектептин директору",
         "date": "кечээ",
         "description": "Мектептин директору үч айдан бери айлык акыны төлөбөй жатат.",
@@ -46,7 +51,7 @@ APPEALS = {
         "start": "хочу подать жалобу",
         "name": "Иванова Мария Петровна",
         "phone": "+996 555 123 456",
-        "region": "/inform{\"region\":\"bishkek\"}",
+        "region": '/inform{"region":"bishkek"}',
         "category": "здравоохранение",
         "respondent": "главврач городской больницы",
         "date": "01.11.2026",
@@ -110,10 +115,10 @@ def test_a_wrong_phone_is_asked_again_then_accepted(rasa_url):
     for text in ("хочу подать обращение", "да", "Петрова Анна Сергеевна"):
         say(rasa_url, sender, text)
     wrong = say(rasa_url, sender, "12345")
-    assert "/inform{\"region\":\"bishkek\"}" not in payloads(wrong)
+    assert '/inform{"region":"bishkek"}' not in payloads(wrong)
     assert "0555" in texts(wrong)  # the expected form, with an example
     right = say(rasa_url, sender, "0770 123 456")
-    assert "/inform{\"region\":\"bishkek\"}" in payloads(right)
+    assert '/inform{"region":"bishkek"}' in payloads(right)
     slots = tracker(rasa_url, sender)["slots"]
     assert slots["phone"] == "+996770123456"
     assert slots["language"] == "ru"
@@ -158,7 +163,9 @@ def test_cancel_asks_then_keeps_nothing(rasa_url, database_url):
     say(rasa_url, sender, "да")
     slots = tracker(rasa_url, sender)["slots"]
     assert slots["full_name"] is None and slots["consent"] is None
-    assert tracker(rasa_url, sender)["active_loop"] in ({}, None) or not tracker(rasa_url, sender)["active_loop"].get("name")
+    assert tracker(rasa_url, sender)["active_loop"] in ({}, None) or not tracker(rasa_url, sender)[
+        "active_loop"
+    ].get("name")
     assert len(staff_list(database_url)) == before
 
 

@@ -1,14 +1,23 @@
 """The attachment rule: at most 10 files of at most 20 MB, each kept once."""
+
 from __future__ import annotations
 
 import pytest
 
-from actions.attachments import MAX_BYTES, MAX_FILES, add_attachment
+from actions.attachments import add_attachment
+from core.appeal import MAX_ATTACHMENT_BYTES as MAX_BYTES
+from core.appeal import MAX_ATTACHMENTS as MAX_FILES
 
 
 def doc(n: int, size: int = 1000) -> dict:
-    return {"file_id": f"F{n}", "file_unique_id": f"U{n}", "name": f"scan{n}.pdf",
-            "mime_type": "application/pdf", "size": size, "kind": "document"}
+    return {
+        "file_id": f"F{n}",
+        "file_unique_id": f"U{n}",
+        "name": f"scan{n}.pdf",
+        "mime_type": "application/pdf",
+        "size": size,
+        "kind": "document",
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 """Checks that keep the content honest: both languages everywhere, nothing undefined."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from akyikatchy.language import read_nlu_examples
+from core.language import read_nlu_examples
 from tests.contract import CATEGORIES, FAQ_TOPICS, FORM_SLOTS, INTENTS, REGIONS, STATUSES
 
 ROOT = Path(__file__).resolve().parent.parent
+DOMAIN_DIR = ROOT / "domain"
 LANGUAGES = ("ky", "ru")
 MIN_INTENT_EXAMPLES = 15
 MIN_FAQ_EXAMPLES = 20
@@ -35,8 +37,34 @@ def examples_per_intent(language: str) -> Counter:
     return counts
 
 
-DOMAIN = load_yaml(ROOT / "domain.yml")
+def load_domain() -> dict:
+    """All files of domain/ merged as Rasa merges them; a name defined twice is an error here."""
+    merged: dict = {"intents": [], "entities": [], "actions": [], "slots": {}, "forms": {}, "responses": {}}
+    for path in sorted(DOMAIN_DIR.rglob("*.yml")):
+        part = load_yaml(path) or {}
+        for key, value in part.items():
+            if isinstance(merged.get(key), list):
+                merged[key] += [item for item in value if item not in merged[key]]
+            elif isinstance(merged.get(key), dict):
+                twice = set(merged[key]) & set(value)
+                assert not twice, f"{path.name} defines {key} again: {sorted(twice)}"
+                merged[key].update(value)
+    return merged
+
+
+DOMAIN = load_domain()
 RESPONSES = DOMAIN["responses"]
+# CONTRACT.md: the address is asked right after the region.
+APPEAL_SLOTS = list(FORM_SLOTS)
+if "address" not in APPEAL_SLOTS:
+    APPEAL_SLOTS.insert(APPEAL_SLOTS.index("region") + 1, "address")
+
+
+def test_the_domain_is_a_directory_of_files_by_area():
+    assert not (ROOT / "domain.yml").exists(), "the domain lives in domain/ only"
+    names = {path.stem for path in DOMAIN_DIR.rglob("*.yml")}
+    assert {"core", "dialogue", "appeal_form", "status_and_erasure", "labels"} <= names
+    assert any(name.startswith("faq") for name in names)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -109,10 +137,31 @@ def test_every_faq_topic_has_an_answer(topic):
 
 
 def test_danger_answers_put_the_emergency_number_first():
-    for topic in ("emergency", "domestic_violence"):
+    for topic in ("emergency", "domestic_violence", "child_rights", "health_care"):
         for variant in RESPONSES[f"utter_faq/{topic}"]:
             first_number = re.search(r"\b1\d\d\b", variant["text"])
             assert first_number and first_number.group() == "112", topic
+
+
+def test_wording_fixed_in_issue_9_stays_fixed():
+    """Terms FACTS.md and the Kyrgyz style guide settled; the law named by its exact title."""
+    texts = {
+        name: {v["condition"][0]["value"]: v["text"] for v in variants}
+        for name, variants in RESPONSES.items()
+    }
+    everything = "\n".join(text for variants in texts.values() for text in variants.values()).lower()
+    for wrong in ("үй-бүлөдөгү зомбулук", "тастыктаган документ", "бесплатный юрист", "акысыз юрист"):
+        assert wrong not in everything, wrong
+    requirements = texts["utter_faq/appeal_requirements"]
+    assert "«Жарандардын кайрылууларын кароо тартиби жөнүндө»" in requirements["ky"]
+    assert "«О порядке рассмотрения обращений граждан»" in requirements["ru"]
+
+
+def test_the_summary_shows_and_corrects_the_address():
+    for variant in RESPONSES["utter_ask_confirm"]:
+        assert "{address}" in variant["text"]
+    for variant in RESPONSES["utter_ask_which_field"]:
+        assert "address" in [button["payload"] for button in variant["buttons"]]
 
 
 def test_faq_answers_fit_a_phone_screen():
@@ -130,23 +179,33 @@ def test_answers_use_only_phone_lines_from_the_facts():
 
 
 def test_the_form_asks_every_slot_and_labels_every_code():
-    for slot in FORM_SLOTS + ["which_field"]:
+    for slot in APPEAL_SLOTS + ["which_field"]:
         assert f"utter_ask_{slot}" in RESPONSES, slot
     required = DOMAIN["forms"]["appeal_form"]["required_slots"]
-    assert [slot for slot in required if slot != "which_field"] == FORM_SLOTS
+    assert [slot for slot in required if slot != "which_field"] == APPEAL_SLOTS
     for code in REGIONS:
         assert f"utter_region_{code}" in RESPONSES
     for code in CATEGORIES:
         assert f"utter_category_{code}" in RESPONSES
     for status in STATUSES:
         assert f"utter_status_{status}" in RESPONSES
-    for slot in FORM_SLOTS[1:-1]:
+    for slot in APPEAL_SLOTS[1:-1]:
         assert f"utter_example_{slot}" in RESPONSES
 
 
 def test_rasa_data_validate_has_no_warnings():
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "data", "validate", "--fail-on-warnings"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--domain",
+            "domain",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

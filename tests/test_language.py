@@ -1,9 +1,10 @@
 """The contract's language rules, table-driven."""
+
 from __future__ import annotations
 
 import pytest
 
-from akyikatchy.language import choose_language, detect_language
+from core.language import choose_language, detect_language
 
 CLEARLY_KYRGYZ = [
     "Саламатсызбы",
@@ -33,8 +34,20 @@ CLEARLY_RUSSIAN = [
     "меня задержала полиция что делать",
     "удалите мои данные пожалуйста",
 ]
-UNCLEAR = ["ok", "115", "+996 555 123 456", "Асанов Бакыт", "Иванова Мария Петровна",
-           "AK-2026-000042", "12.03.2026", "/start", "", "   ", "😀", "?"]
+UNCLEAR = [
+    "ok",
+    "115",
+    "+996 555 123 456",
+    "Асанов Бакыт",
+    "Иванова Мария Петровна",
+    "AK-2026-000042",
+    "12.03.2026",
+    "/start",
+    "",
+    "   ",
+    "😀",
+    "?",
+]
 
 
 @pytest.mark.parametrize("text", CLEARLY_KYRGYZ)
@@ -66,10 +79,26 @@ def test_short_numbers_names_and_commands_give_no_evidence(text):
         ("бакыт асанов", "inform", [], "ru", True, None, "full_name", "ru"),
         ("кечээ", "inform", [], "ru", True, None, "incident_date", "ru"),
         # explicit switching beats the message's language
-        ("переключи на кыргызский", "switch_language",
-         [{"entity": "language", "value": "ky"}], "ru", True, None, None, "ky"),
-        ("орусча жазыңыз", "switch_language",
-         [{"entity": "language", "value": "ru"}], "ky", True, None, None, "ru"),
+        (
+            "переключи на кыргызский",
+            "switch_language",
+            [{"entity": "language", "value": "ky"}],
+            "ru",
+            True,
+            None,
+            None,
+            "ky",
+        ),
+        (
+            "орусча жазыңыз",
+            "switch_language",
+            [{"entity": "language", "value": "ru"}],
+            "ky",
+            True,
+            None,
+            None,
+            "ru",
+        ),
         # Telegram's language_code is the first guess for a new user only
         ("/start", "greet", [], "ky", False, "ru", None, "ru"),
         ("/start", "greet", [], "ky", False, "ru-RU", None, "ru"),

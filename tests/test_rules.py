@@ -1,4 +1,4 @@
-"""Table-driven tests of the appeal form's validation rules (appeals/rules.py).
+"""Table-driven tests of the appeal form's validation rules (core/validation/).
 
 Every table lists what a user might really type (Kyrgyz with and without ү ө ң, in
 Latin letters, Russian) and what the rule must return, exactly.  Each function also gets
@@ -6,6 +6,7 @@ the same set of hostile inputs (empty, huge, emoji, SQL, markup, control, invisi
 bidi characters, look-alike letters from another script), and the module is checked to
 stay fast on 10,000-character inputs and never to raise on arbitrary strings.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from appeals.rules import (  # noqa: E402
+from core.validation import (
     CATEGORIES,
     FIELDS,
     REGIONS,
@@ -28,7 +29,7 @@ from appeals.rules import (  # noqa: E402
     normalize_reference,
     parse_incident_date,
 )
-from tests import contract  # noqa: E402
+from tests import contract
 
 TODAY = date(2026, 11, 28)
 
@@ -47,6 +48,7 @@ ZWSP = "\u200b"  # zero-width space
 # the public codes agree with the contract
 # --------------------------------------------------------------------------
 
+
 def test_codes_match_contract():
     assert list(REGIONS) == contract.REGIONS
     assert list(CATEGORIES) == contract.CATEGORIES
@@ -57,112 +59,122 @@ def test_codes_match_contract():
 # normalize_phone
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    # Kyrgyz numbers, every local habit
-    ("0555 12 34 56", "+996555123456"),
-    ("0555123456", "+996555123456"),
-    ("0555-12-34-56", "+996555123456"),
-    ("0555.12.34.56", "+996555123456"),
-    ("(0555) 12-34-56", "+996555123456"),
-    ("996555123456", "+996555123456"),
-    ("+996555123456", "+996555123456"),
-    ("+996 555 123 456", "+996555123456"),
-    ("+996(555)12-34-56", "+996555123456"),
-    ("+996 (555) 12 34 56", "+996555123456"),
-    ("00996555123456", "+996555123456"),
-    ("555123456", "+996555123456"),
-    ("555 12 34 56", "+996555123456"),
-    ("  0700 123 456  ", "+996700123456"),
-    ("0770123456", "+996770123456"),
-    ("0990 12 34 56", "+996990123456"),
-    ("0220 12 34 56", "+996220123456"),
-    ("0880 123 456", "+996880123456"),
-    ("0312 62 12 34", "+996312621234"),  # Bishkek landline
-    ("03222 5 12 34", "+996322251234"),  # Osh landline
-    ("+996 0555 123 456", "+996555123456"),  # trunk zero kept after the country code
-    ("996 0555 123456", "+996555123456"),
-    ("8 0555 12 34 56", "+996555123456"),  # old long-distance prefix
-    ("8 (0312) 62-12-34", "+996312621234"),
-    ("0555\u00a012\u00a034\u00a056", "+996555123456"),  # no-break spaces
-    ("０５５５１２３４５６", "+996555123456"),  # full-width digits
-    ("0555 12 34 56" + ZWSP, "+996555123456"),
-    ("0555–12–34–56", "+996555123456"),  # en dashes
-    # other countries: E.164
-    ("+7 912 345 67 89", "+79123456789"),
-    ("+7 (912) 345-67-89", "+79123456789"),
-    ("89123456789", "+79123456789"),  # Russian domestic form
-    ("8 912 345 67 89", "+79123456789"),
-    ("79123456789", "+79123456789"),  # Telegram contact without "+"
-    ("8 701 234 56 78", "+77012345678"),  # Kazakhstan
-    ("+90 532 123 45 67", "+905321234567"),
-    ("+1 (212) 555-0100", "+12125550100"),
-    ("+44 20 7946 0958", "+442079460958"),
-    ("+49 30 123456", "+4930123456"),
-    ("0082 10 1234 5678", "+821012345678"),
-    ("+12345678", "+12345678"),  # 8 digits: the shortest accepted
-    ("+123456789012345", "+123456789012345"),  # 15 digits: the longest
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Kyrgyz numbers, every local habit
+        ("0555 12 34 56", "+996555123456"),
+        ("0555123456", "+996555123456"),
+        ("0555-12-34-56", "+996555123456"),
+        ("0555.12.34.56", "+996555123456"),
+        ("(0555) 12-34-56", "+996555123456"),
+        ("996555123456", "+996555123456"),
+        ("+996555123456", "+996555123456"),
+        ("+996 555 123 456", "+996555123456"),
+        ("+996(555)12-34-56", "+996555123456"),
+        ("+996 (555) 12 34 56", "+996555123456"),
+        ("00996555123456", "+996555123456"),
+        ("555123456", "+996555123456"),
+        ("555 12 34 56", "+996555123456"),
+        ("  0700 123 456  ", "+996700123456"),
+        ("0770123456", "+996770123456"),
+        ("0990 12 34 56", "+996990123456"),
+        ("0220 12 34 56", "+996220123456"),
+        ("0880 123 456", "+996880123456"),
+        ("0312 62 12 34", "+996312621234"),  # Bishkek landline
+        ("03222 5 12 34", "+996322251234"),  # Osh landline
+        ("+996 0555 123 456", "+996555123456"),  # trunk zero kept after the country code
+        ("996 0555 123456", "+996555123456"),
+        ("8 0555 12 34 56", "+996555123456"),  # old long-distance prefix
+        ("8 (0312) 62-12-34", "+996312621234"),
+        ("0555\u00a012\u00a034\u00a056", "+996555123456"),  # no-break spaces
+        ("０５５５１２３４５６", "+996555123456"),  # full-width digits
+        ("0555 12 34 56" + ZWSP, "+996555123456"),
+        ("0555–12–34–56", "+996555123456"),  # en dashes
+        # other countries: E.164
+        ("+7 912 345 67 89", "+79123456789"),
+        ("+7 (912) 345-67-89", "+79123456789"),
+        ("89123456789", "+79123456789"),  # Russian domestic form
+        ("8 912 345 67 89", "+79123456789"),
+        ("79123456789", "+79123456789"),  # Telegram contact without "+"
+        ("8 701 234 56 78", "+77012345678"),  # Kazakhstan
+        ("+90 532 123 45 67", "+905321234567"),
+        ("+1 (212) 555-0100", "+12125550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("+49 30 123456", "+4930123456"),
+        ("0082 10 1234 5678", "+821012345678"),
+        ("+12345678", "+12345678"),  # 8 digits: the shortest accepted
+        ("+123456789012345", "+123456789012345"),  # 15 digits: the longest
+    ],
+)
 def test_normalize_phone_accepts(text, expected):
     assert normalize_phone(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "+996 000000000",  # no Kyrgyz number starts with 0
-    "+996 100 123 456",
-    "+996 455 123 456",
-    "+996 655 123 456",
-    "0000000000",
-    "0123456789",
-    "+996 555 12345",  # 8 digits after 996
-    "+9965551234567",  # 10 digits after 996
-    "9965551234567",
-    "05551234567",  # 11 digits with leading 0
-    "055512345",  # 9 digits with leading 0
-    "12 34 56",  # local number without area code
-    "55512345",
-    "+1234567",  # 7 digits
-    "+1234567890123456",  # 16 digits
-    "+0555123456",
-    "+7 912 345 67 8",  # +7 needs exactly 11 digits
-    "905321234567",  # foreign number without "+"
-    "0555 12 34 56 доб. 2",
-    "тел: 0555123456",
-    "нол беш беш беш",
-    "0555l23456",  # letter l for digit 1
-    "0555 12 34 56 +",
-    "555+123456",
-    "++996555123456",
-    "+996 (555 12 34 56",
-    "+996 555) 12 34 56",
-    "+996 )555( 123456",
-    "(0555) (12) 34 56",
-    "0555 12 34 56 / 0700 12 34 56",
-    "١٢٣٤٥٦٧٨٩",  # Arabic-Indic digits
-    "0555_12_34_56",
-    "1" * 61,
-    "+" + "9" * 100,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+996 000000000",  # no Kyrgyz number starts with 0
+        "+996 100 123 456",
+        "+996 455 123 456",
+        "+996 655 123 456",
+        "0000000000",
+        "0123456789",
+        "+996 555 12345",  # 8 digits after 996
+        "+9965551234567",  # 10 digits after 996
+        "9965551234567",
+        "05551234567",  # 11 digits with leading 0
+        "055512345",  # 9 digits with leading 0
+        "12 34 56",  # local number without area code
+        "55512345",
+        "+1234567",  # 7 digits
+        "+1234567890123456",  # 16 digits
+        "+0555123456",
+        "+7 912 345 67 8",  # +7 needs exactly 11 digits
+        "905321234567",  # foreign number without "+"
+        "0555 12 34 56 доб. 2",
+        "тел: 0555123456",
+        "нол беш беш беш",
+        "0555l23456",  # letter l for digit 1
+        "0555 12 34 56 +",
+        "555+123456",
+        "++996555123456",
+        "+996 (555 12 34 56",
+        "+996 555) 12 34 56",
+        "+996 )555( 123456",
+        "(0555) (12) 34 56",
+        "0555 12 34 56 / 0700 12 34 56",
+        "١٢٣٤٥٦٧٨٩",  # Arabic-Indic digits
+        "0555_12_34_56",
+        "1" * 61,
+        "+" + "9" * 100,
+    ],
+)
 def test_normalize_phone_rejects(text):
     assert normalize_phone(text) is None
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, None),
-    (BLANK, None),
-    (HUGE, None),
-    ("5" * 10000, None),
-    (EMOJI, None),
-    ("📞 0555 12 34 56", None),
-    (SQL, None),
-    (XSS, None),
-    (CONTROL, None),
-    ("0555\x00123456", None),
-    (RLO + "0555123456", "+996555123456"),  # invisible controls are dropped …
-    ("\u200f0555\u200e123456", "+996555123456"),
-    ("0555" + ZWSP + "123456", "+996555123456"),
-    ("O555 12 34 56", None),  # … but a Latin O is not a zero
-    ("О555 12 34 56", None),  # nor is a Cyrillic О
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, None),
+        (BLANK, None),
+        (HUGE, None),
+        ("5" * 10000, None),
+        (EMOJI, None),
+        ("📞 0555 12 34 56", None),
+        (SQL, None),
+        (XSS, None),
+        (CONTROL, None),
+        ("0555\x00123456", None),
+        (RLO + "0555123456", "+996555123456"),  # invisible controls are dropped …
+        ("\u200f0555\u200e123456", "+996555123456"),
+        ("0555" + ZWSP + "123456", "+996555123456"),
+        ("O555 12 34 56", None),  # … but a Latin O is not a zero
+        ("О555 12 34 56", None),  # nor is a Cyrillic О
+    ],
+)
 def test_normalize_phone_hostile(text, expected):
     assert normalize_phone(text) == expected
 
@@ -171,90 +183,100 @@ def test_normalize_phone_hostile(text, expected):
 # check_full_name
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("Асанов Асан Асанович", "Асанов Асан Асанович"),
-    ("  асанов   асан  ", "асанов асан"),
-    ("Асанов\nАсан", "Асанов Асан"),
-    ("Асанов\tАсан\tАсанович", "Асанов Асан Асанович"),
-    ("Үсөнбаева Гүлнара Төлөнбековна", "Үсөнбаева Гүлнара Төлөнбековна"),
-    ("Маңкелдиев Эрмек", "Маңкелдиев Эрмек"),
-    ("Абдыкадыр уулу Нурлан", "Абдыкадыр уулу Нурлан"),
-    ("Бакыт кызы Айгерим", "Бакыт кызы Айгерим"),
-    ("Жапаров Садыр Нургожоевич", "Жапаров Садыр Нургожоевич"),
-    ("Ким Ен Су", "Ким Ен Су"),
-    ("Ли Ан", "Ли Ан"),
-    ("Салтыков-Щедрин Михаил Евграфович", "Салтыков-Щедрин Михаил Евграфович"),
-    ("Ёлкин Пётр", "Ёлкин Пётр"),
-    ("Asanov Asan", "Asanov Asan"),
-    ("Jean-Pierre Dupont", "Jean-Pierre Dupont"),
-    ("O'Brien Sean", "O'Brien Sean"),
-    ("O’Brien Sean", "O'Brien Sean"),  # typographic apostrophe normalised
-    ("Мамат‐уулу Бакыт", "Мамат-уулу Бакыт"),  # Unicode hyphen normalised
-    ("Şahin Ayşe", "Şahin Ayşe"),
-    ("Асанов Asan", "Асанов Asan"),  # scripts may differ between words
-    ("Абдрахманов Азамат Бакытович Кызы Уулу", "Абдрахманов Азамат Бакытович Кызы Уулу"),
-    ("А Б", "А Б"),
-    ("Асанов Асан" + ZWSP, "Асанов Асан"),
-    ("\ufeffАсанов Асан", "Асанов Асан"),
-    ("Асанов Аса\u200dн", "Асанов Асан"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Асанов Асан Асанович", "Асанов Асан Асанович"),
+        ("  асанов   асан  ", "асанов асан"),
+        ("Асанов\nАсан", "Асанов Асан"),
+        ("Асанов\tАсан\tАсанович", "Асанов Асан Асанович"),
+        ("Үсөнбаева Гүлнара Төлөнбековна", "Үсөнбаева Гүлнара Төлөнбековна"),
+        ("Маңкелдиев Эрмек", "Маңкелдиев Эрмек"),
+        ("Абдыкадыр уулу Нурлан", "Абдыкадыр уулу Нурлан"),
+        ("Бакыт кызы Айгерим", "Бакыт кызы Айгерим"),
+        ("Жапаров Садыр Нургожоевич", "Жапаров Садыр Нургожоевич"),
+        ("Ким Ен Су", "Ким Ен Су"),
+        ("Ли Ан", "Ли Ан"),
+        ("Салтыков-Щедрин Михаил Евграфович", "Салтыков-Щедрин Михаил Евграфович"),
+        ("Ёлкин Пётр", "Ёлкин Пётр"),
+        ("Asanov Asan", "Asanov Asan"),
+        ("Jean-Pierre Dupont", "Jean-Pierre Dupont"),
+        ("O'Brien Sean", "O'Brien Sean"),
+        ("O’Brien Sean", "O'Brien Sean"),  # typographic apostrophe normalised
+        ("Мамат‐уулу Бакыт", "Мамат-уулу Бакыт"),  # Unicode hyphen normalised
+        ("Şahin Ayşe", "Şahin Ayşe"),
+        ("Асанов Asan", "Асанов Asan"),  # scripts may differ between words
+        ("Абдрахманов Азамат Бакытович Кызы Уулу", "Абдрахманов Азамат Бакытович Кызы Уулу"),
+        ("А Б", "А Б"),
+        ("Асанов Асан" + ZWSP, "Асанов Асан"),
+        ("\ufeffАсанов Асан", "Асанов Асан"),
+        ("Асанов Аса\u200dн", "Асанов Асан"),
+    ],
+)
 def test_check_full_name_accepts(text, expected):
     assert check_full_name(text) == (expected, None)
 
 
-@pytest.mark.parametrize("text, error", [
-    ("Асанов", "format"),  # one word
-    ("Асанов-Асанов", "format"),
-    ("Асанов Асан Асанович Асан Асан Асан", "format"),  # six words
-    ("Асанов 123", "format"),
-    ("Асанов Асан1", "format"),
-    ("Асанов А.А.", "format"),
-    ("Асанов, Асан", "format"),
-    ("Асанов_Асан Бек", "format"),
-    ("Асанов- Асан", "format"),
-    ("-Асанов Асан", "format"),
-    ("Асанов--Асан Бек", "format"),
-    ("Асанов'' Асан", "format"),
-    ("Асанов Асан!", "format"),
-    ("Асанов @asan", "format"),
-    ("Аsанов Асан", "format"),  # Latin s inside a Cyrillic word
-    ("Асанов Aсан", "format"),  # Latin A at the start
-    ("Asanоv Asan", "format"),  # Cyrillic о inside a Latin word
-    ("Асан-Ali Бек", "format"),  # one hyphenated word, two scripts
-    ("Αλέξης Παππάς", "format"),  # Greek
-    ("محمد علي", "format"),  # Arabic
-    ("王 小明", "format"),
-    ("Асанов Асан 😀", "format"),
-    ("Z̷a̷l̷g̷o̷ T̷e̷x̷t̷", "format"),  # combining marks
-    ("ㅤ ㅤ", "format"),  # Hangul fillers look blank
-    ("A", "length"),
-    ("Ан", "length"),
-    ("Ас" + " Ан" * 20, "format"),  # 21 words, under 100 characters
-    ("Асанов " + "А" * 100, "length"),
-    ("Асанов " + "Асанович" * 12, "length"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("Асанов", "format"),  # one word
+        ("Асанов-Асанов", "format"),
+        ("Асанов Асан Асанович Асан Асан Асан", "format"),  # six words
+        ("Асанов 123", "format"),
+        ("Асанов Асан1", "format"),
+        ("Асанов А.А.", "format"),
+        ("Асанов, Асан", "format"),
+        ("Асанов_Асан Бек", "format"),
+        ("Асанов- Асан", "format"),
+        ("-Асанов Асан", "format"),
+        ("Асанов--Асан Бек", "format"),
+        ("Асанов'' Асан", "format"),
+        ("Асанов Асан!", "format"),
+        ("Асанов @asan", "format"),
+        ("Аsанов Асан", "format"),  # Latin s inside a Cyrillic word
+        ("Асанов Aсан", "format"),  # Latin A at the start
+        ("Asanоv Asan", "format"),  # Cyrillic о inside a Latin word
+        ("Асан-Ali Бек", "format"),  # one hyphenated word, two scripts
+        ("Αλέξης Παππάς", "format"),  # Greek
+        ("محمد علي", "format"),  # Arabic
+        ("王 小明", "format"),
+        ("Асанов Асан 😀", "format"),
+        ("Z̷a̷l̷g̷o̷ T̷e̷x̷t̷", "format"),  # combining marks
+        ("ㅤ ㅤ", "format"),  # Hangul fillers look blank
+        ("A", "length"),
+        ("Ан", "length"),
+        ("Ас" + " Ан" * 20, "format"),  # 21 words, under 100 characters
+        ("Асанов " + "А" * 100, "length"),
+        ("Асанов " + "Асанович" * 12, "length"),
+    ],
+)
 def test_check_full_name_rejects(text, error):
     assert check_full_name(text) == (None, error)
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, (None, "length")),
-    (BLANK, (None, "length")),
-    ("\n\t ", (None, "length")),
-    (ZWSP * 5, (None, "length")),
-    (HUGE, (None, "length")),
-    ("Асанов Асан" + " " * 10000, ("Асанов Асан", None)),
-    (EMOJI, (None, "format")),
-    (SQL, (None, "format")),
-    ("Robert'); DROP TABLE appeals;--", (None, "format")),
-    (XSS, (None, "format")),
-    ("<b>Асанов</b> Асан", (None, "format")),
-    (CONTROL, (None, "format")),
-    ("Асанов\x00 Асан", (None, "format")),
-    ("Асанов Асан\x07", (None, "format")),
-    ("Асанов " + RLO + "насА", (None, "format")),  # bidi override: a spoof
-    ("\u2066Асанов Асан\u2069", (None, "format")),  # bidi isolate
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, (None, "length")),
+        (BLANK, (None, "length")),
+        ("\n\t ", (None, "length")),
+        (ZWSP * 5, (None, "length")),
+        (HUGE, (None, "length")),
+        ("Асанов Асан" + " " * 10000, ("Асанов Асан", None)),
+        (EMOJI, (None, "format")),
+        (SQL, (None, "format")),
+        ("Robert'); DROP TABLE appeals;--", (None, "format")),
+        (XSS, (None, "format")),
+        ("<b>Асанов</b> Асан", (None, "format")),
+        (CONTROL, (None, "format")),
+        ("Асанов\x00 Асан", (None, "format")),
+        ("Асанов Асан\x07", (None, "format")),
+        ("Асанов " + RLO + "насА", (None, "format")),  # bidi override: a spoof
+        ("\u2066Асанов Асан\u2069", (None, "format")),  # bidi isolate
+    ],
+)
 def test_check_full_name_hostile(text, expected):
     assert check_full_name(text) == expected
 
@@ -263,115 +285,122 @@ def test_check_full_name_hostile(text, expected):
 # match_region
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    # the codes themselves (button payloads)
-    ("bishkek", "bishkek"),
-    ("osh_city", "osh_city"),
-    ("Osh_Region", "osh_region"),
-    ("/jalal_abad", "jalal_abad"),
-    ("issyk_kul", "issyk_kul"),
-    # Bishkek
-    ("Бишкек", "bishkek"),
-    ("бишкекте", "bishkek"),
-    ("Бишкектемин", "bishkek"),
-    ("г. Бишкек", "bishkek"),
-    ("город Бишкек", "bishkek"),
-    ("Бишкек шаары", "bishkek"),
-    ("Мен Бишкекте жашайм", "bishkek"),
-    ("Я живу в Бишкеке", "bishkek"),
-    ("Бишкеке", "bishkek"),
-    ("Бишкекк", "bishkek"),
-    ("Бишкик", "bishkek"),
-    ("BISHKEK", "bishkek"),
-    # Osh: the city unless the oblast is named
-    ("Ош", "osh_city"),
-    ("Ош шаары", "osh_city"),
-    ("город Ош", "osh_city"),
-    ("г.Ош", "osh_city"),
-    ("в Оше", "osh_city"),
-    ("Оштомун", "osh_city"),
-    ("osh", "osh_city"),
-    ("Ош облусу", "osh_region"),
-    ("Ошская область", "osh_region"),
-    ("Ошской обл.", "osh_region"),
-    ("osh oblast", "osh_region"),
-    ("Ош облусу, Кара-Суу району", "osh_region"),
-    ("Ош, Кара-Суу", "osh_region"),
-    ("Өзгөн", "osh_region"),
-    ("Ноокат району", "osh_region"),
-    # the other oblasts and their centres
-    ("Чүй", "chui"),
-    ("Чуй", "chui"),
-    ("Чуйская", "chui"),
-    ("Чуйская область", "chui"),
-    ("Чүй облусу", "chui"),
-    ("Чүйдө", "chui"),
-    ("Chuy", "chui"),
-    ("Токмок", "chui"),
-    ("Кара-Балта", "chui"),
-    ("Москва району", "chui"),  # a district of Chui, not the Russian capital
-    ("Жалал-Абад", "jalal_abad"),
-    ("Джалал-Абад", "jalal_abad"),
-    ("жалалабад", "jalal_abad"),
-    ("Джалалабад", "jalal_abad"),
-    ("Жалал-Абадда", "jalal_abad"),
-    ("Джалал-Абадская область", "jalal_abad"),
-    ("jalal-abad", "jalal_abad"),
-    ("Djalal-Abad", "jalal_abad"),
-    ("Ысык-Көл", "issyk_kul"),
-    ("Ысык-Кол", "issyk_kul"),
-    ("Ысык-Көлдө", "issyk_kul"),
-    ("Иссык-Куль", "issyk_kul"),
-    ("Иссык-Кульская область", "issyk_kul"),
-    ("Иссыкуль", "issyk_kul"),
-    ("Иссык куль", "issyk_kul"),
-    ("issyk-kul", "issyk_kul"),
-    ("Ysyk-Köl", "issyk_kul"),
-    ("Каракол", "issyk_kul"),
-    ("Балыкчыда", "issyk_kul"),
-    ("Нарын", "naryn"),
-    ("Нарында", "naryn"),
-    ("Нарынская область", "naryn"),
-    ("Кочкордо", "naryn"),
-    ("Талас", "talas"),
-    ("Таласта", "talas"),
-    ("Таласская", "talas"),
-    ("Баткен", "batken"),
-    ("Баткенская обл.", "batken"),
-    ("Кызыл-Кыя", "batken"),
-    ("Kyzyl-Kiya", "batken"),
-    # abroad
-    ("abroad", "abroad"),
-    ("чет өлкөдө", "abroad"),
-    ("чет олкодо", "abroad"),
-    ("чет элде", "abroad"),
-    ("за рубежом", "abroad"),
-    ("за границей", "abroad"),
-    ("в России", "abroad"),
-    ("Россияда", "abroad"),
-    ("Орусияда иштейм", "abroad"),
-    ("Москва", "abroad"),
-    ("Казакстанда", "abroad"),
-    ("Түркияда", "abroad"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the codes themselves (button payloads)
+        ("bishkek", "bishkek"),
+        ("osh_city", "osh_city"),
+        ("Osh_Region", "osh_region"),
+        ("/jalal_abad", "jalal_abad"),
+        ("issyk_kul", "issyk_kul"),
+        # Bishkek
+        ("Бишкек", "bishkek"),
+        ("бишкекте", "bishkek"),
+        ("Бишкектемин", "bishkek"),
+        ("г. Бишкек", "bishkek"),
+        ("город Бишкек", "bishkek"),
+        ("Бишкек шаары", "bishkek"),
+        ("Мен Бишкекте жашайм", "bishkek"),
+        ("Я живу в Бишкеке", "bishkek"),
+        ("Бишкеке", "bishkek"),
+        ("Бишкекк", "bishkek"),
+        ("Бишкик", "bishkek"),
+        ("BISHKEK", "bishkek"),
+        # Osh: the city unless the oblast is named
+        ("Ош", "osh_city"),
+        ("Ош шаары", "osh_city"),
+        ("город Ош", "osh_city"),
+        ("г.Ош", "osh_city"),
+        ("в Оше", "osh_city"),
+        ("Оштомун", "osh_city"),
+        ("osh", "osh_city"),
+        ("Ош облусу", "osh_region"),
+        ("Ошская область", "osh_region"),
+        ("Ошской обл.", "osh_region"),
+        ("osh oblast", "osh_region"),
+        ("Ош облусу, Кара-Суу району", "osh_region"),
+        ("Ош, Кара-Суу", "osh_region"),
+        ("Өзгөн", "osh_region"),
+        ("Ноокат району", "osh_region"),
+        # the other oblasts and their centres
+        ("Чүй", "chui"),
+        ("Чуй", "chui"),
+        ("Чуйская", "chui"),
+        ("Чуйская область", "chui"),
+        ("Чүй облусу", "chui"),
+        ("Чүйдө", "chui"),
+        ("Chuy", "chui"),
+        ("Токмок", "chui"),
+        ("Кара-Балта", "chui"),
+        ("Москва району", "chui"),  # a district of Chui, not the Russian capital
+        ("Жалал-Абад", "jalal_abad"),
+        ("Джалал-Абад", "jalal_abad"),
+        ("жалалабад", "jalal_abad"),
+        ("Джалалабад", "jalal_abad"),
+        ("Жалал-Абадда", "jalal_abad"),
+        ("Джалал-Абадская область", "jalal_abad"),
+        ("jalal-abad", "jalal_abad"),
+        ("Djalal-Abad", "jalal_abad"),
+        ("Ысык-Көл", "issyk_kul"),
+        ("Ысык-Кол", "issyk_kul"),
+        ("Ысык-Көлдө", "issyk_kul"),
+        ("Иссык-Куль", "issyk_kul"),
+        ("Иссык-Кульская область", "issyk_kul"),
+        ("Иссыкуль", "issyk_kul"),
+        ("Иссык куль", "issyk_kul"),
+        ("issyk-kul", "issyk_kul"),
+        ("Ysyk-Köl", "issyk_kul"),
+        ("Каракол", "issyk_kul"),
+        ("Балыкчыда", "issyk_kul"),
+        ("Нарын", "naryn"),
+        ("Нарында", "naryn"),
+        ("Нарынская область", "naryn"),
+        ("Кочкордо", "naryn"),
+        ("Талас", "talas"),
+        ("Таласта", "talas"),
+        ("Таласская", "talas"),
+        ("Баткен", "batken"),
+        ("Баткенская обл.", "batken"),
+        ("Кызыл-Кыя", "batken"),
+        ("Kyzyl-Kiya", "batken"),
+        # abroad
+        ("abroad", "abroad"),
+        ("чет өлкөдө", "abroad"),
+        ("чет олкодо", "abroad"),
+        ("чет элде", "abroad"),
+        ("за рубежом", "abroad"),
+        ("за границей", "abroad"),
+        ("в России", "abroad"),
+        ("Россияда", "abroad"),
+        ("Орусияда иштейм", "abroad"),
+        ("Москва", "abroad"),
+        ("Казакстанда", "abroad"),
+        ("Түркияда", "abroad"),
+    ],
+)
 def test_match_region_names(text, expected):
     assert match_region(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "Бишкек или Ош",
-    "Бишкек, Чуйская область",
-    "Ош, Бишкек",
-    "Кыргызстан",
-    "привет",
-    "не знаю",
-    "айтпайм",
-    "дома",
-    "1",
-    "Бишкекте эмес, Токмокто",  # two places: ask again
-    "Я живу в Бишкеке, работаю в Москве",
-    "Бишкек " * 30,  # too long to be an answer
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Бишкек или Ош",
+        "Бишкек, Чуйская область",
+        "Ош, Бишкек",
+        "Кыргызстан",
+        "привет",
+        "не знаю",
+        "айтпайм",
+        "дома",
+        "1",
+        "Бишкекте эмес, Токмокто",  # two places: ask again
+        "Я живу в Бишкеке, работаю в Москве",
+        "Бишкек " * 30,  # too long to be an answer
+    ],
+)
 def test_match_region_none(text):
     assert match_region(text) is None
 
@@ -382,20 +411,23 @@ def test_match_region_every_code(code):
     assert match_region(code.upper()) == code
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, None),
-    (BLANK, None),
-    (HUGE, None),
-    (EMOJI, None),
-    (SQL, None),
-    (XSS, None),
-    (CONTROL, None),
-    ("Бишkек", "bishkek"),  # a Latin k among Cyrillic letters still names the city
-    ("Бишкек" + ZWSP, "bishkek"),
-    ("Биш" + ZWSP + "кек", "bishkek"),
-    (RLO + "кекшиБ", None),
-    ("Ош\x00", "osh_city"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, None),
+        (BLANK, None),
+        (HUGE, None),
+        (EMOJI, None),
+        (SQL, None),
+        (XSS, None),
+        (CONTROL, None),
+        ("Бишkек", "bishkek"),  # a Latin k among Cyrillic letters still names the city
+        ("Бишкек" + ZWSP, "bishkek"),
+        ("Биш" + ZWSP + "кек", "bishkek"),
+        (RLO + "кекшиБ", None),
+        ("Ош\x00", "osh_city"),
+    ],
+)
 def test_match_region_hostile(text, expected):
     assert match_region(text) == expected
 
@@ -404,93 +436,100 @@ def test_match_region_hostile(text, expected):
 # match_category
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("эмгек", "labour"),
-    ("айлык", "labour"),
-    ("зарплата", "labour"),
-    ("работа", "labour"),
-    ("Айлык акымды бербей жатат", "labour"),
-    ("Мне не платят зарплату", "labour"),
-    ("Меня уволили с работы", "labour"),
-    ("жумуштан бошотушту", "labour"),
-    ("зарплото", "labour"),
-    ("пенсия", "social_protection"),
-    ("Пособие", "social_protection"),
-    ("жөлөкпул", "social_protection"),
-    ("жолокпул", "social_protection"),
-    ("жөлөкпулум", "social_protection"),
-    ("пенсиямды", "social_protection"),
-    ("пенция", "social_protection"),
-    ("ден соолук", "health"),
-    ("ден-соолук", "health"),
-    ("больница", "health"),
-    ("врач", "health"),
-    ("ооруканада", "health"),
-    ("дарыгер", "health"),
-    ("милиция", "law_enforcement"),
-    ("милицыя", "law_enforcement"),
-    ("полиция", "law_enforcement"),
-    ("militsiya", "law_enforcement"),
-    ("прокуратура", "law_enforcement"),
-    ("задержали", "law_enforcement"),
-    ("камакка алышты", "law_enforcement"),
-    ("сот", "courts"),
-    ("суд", "courts"),
-    ("сотко", "courts"),
-    ("в суде", "courts"),
-    ("соттун чечими", "courts"),
-    ("судья", "courts"),
-    ("жер", "housing_land"),
-    ("үй", "housing_land"),
-    ("уй", "housing_land"),
-    ("квартира", "housing_land"),
-    ("земля", "housing_land"),
-    ("жер тилкеси", "housing_land"),
-    ("земельный участок", "housing_land"),
-    ("бала", "children"),
-    ("балам", "children"),
-    ("балдарым", "children"),
-    ("дети", "children"),
-    ("Баланын укугу", "children"),
-    ("детский сад", "children"),
-    ("басмырлоо", "discrimination"),
-    ("дискриминация", "discrimination"),
-    ("дискриминацыя", "discrimination"),
-    ("зордук", "violence"),
-    ("насилие", "violence"),
-    ("домашнее насилие", "violence"),
-    ("үй-бүлөдөгү зордук", "violence"),  # "үй" inside "үй-бүлө" (family) is not housing
-    ("мигрант", "migration"),
-    ("миграция", "migration"),
-    ("Мигранттардын укугу", "migration"),
-    ("паспорт", "documents"),
-    ("ID-карта", "documents"),
-    ("айди карта", "documents"),
-    ("прописка", "documents"),
-    ("каттоо", "documents"),
-    ("паспорт алалбай жатам", "documents"),
-    ("башка", "other"),
-    ("другое", "other"),
-    ("башка маселе", "other"),
-    ("labour", "labour"),
-    ("social_protection", "social_protection"),
-    ("housing_land", "housing_land"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("эмгек", "labour"),
+        ("айлык", "labour"),
+        ("зарплата", "labour"),
+        ("работа", "labour"),
+        ("Айлык акымды бербей жатат", "labour"),
+        ("Мне не платят зарплату", "labour"),
+        ("Меня уволили с работы", "labour"),
+        ("жумуштан бошотушту", "labour"),
+        ("зарплото", "labour"),
+        ("пенсия", "social_protection"),
+        ("Пособие", "social_protection"),
+        ("жөлөкпул", "social_protection"),
+        ("жолокпул", "social_protection"),
+        ("жөлөкпулум", "social_protection"),
+        ("пенсиямды", "social_protection"),
+        ("пенция", "social_protection"),
+        ("ден соолук", "health"),
+        ("ден-соолук", "health"),
+        ("больница", "health"),
+        ("врач", "health"),
+        ("ооруканада", "health"),
+        ("дарыгер", "health"),
+        ("милиция", "law_enforcement"),
+        ("милицыя", "law_enforcement"),
+        ("полиция", "law_enforcement"),
+        ("militsiya", "law_enforcement"),
+        ("прокуратура", "law_enforcement"),
+        ("задержали", "law_enforcement"),
+        ("камакка алышты", "law_enforcement"),
+        ("сот", "courts"),
+        ("суд", "courts"),
+        ("сотко", "courts"),
+        ("в суде", "courts"),
+        ("соттун чечими", "courts"),
+        ("судья", "courts"),
+        ("жер", "housing_land"),
+        ("үй", "housing_land"),
+        ("уй", "housing_land"),
+        ("квартира", "housing_land"),
+        ("земля", "housing_land"),
+        ("жер тилкеси", "housing_land"),
+        ("земельный участок", "housing_land"),
+        ("бала", "children"),
+        ("балам", "children"),
+        ("балдарым", "children"),
+        ("дети", "children"),
+        ("Баланын укугу", "children"),
+        ("детский сад", "children"),
+        ("басмырлоо", "discrimination"),
+        ("дискриминация", "discrimination"),
+        ("дискриминацыя", "discrimination"),
+        ("зордук", "violence"),
+        ("насилие", "violence"),
+        ("домашнее насилие", "violence"),
+        ("үй-бүлөдөгү зордук", "violence"),  # "үй" inside "үй-бүлө" (family) is not housing
+        ("мигрант", "migration"),
+        ("миграция", "migration"),
+        ("Мигранттардын укугу", "migration"),
+        ("паспорт", "documents"),
+        ("ID-карта", "documents"),
+        ("айди карта", "documents"),
+        ("прописка", "documents"),
+        ("каттоо", "documents"),
+        ("паспорт алалбай жатам", "documents"),
+        ("башка", "other"),
+        ("другое", "other"),
+        ("башка маселе", "other"),
+        ("labour", "labour"),
+        ("social_protection", "social_protection"),
+        ("housing_land", "housing_land"),
+    ],
+)
 def test_match_category_words(text, expected):
     assert match_category(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "ребенку не дают пособие",  # children and social protection: ask with buttons
-    "зарплату не дают и избили",
-    "привет",
-    "погода",
-    "Бишкек",
-    "трудно",
-    "забота",
-    "не знаю",
-    "ок",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ребенку не дают пособие",  # children and social protection: ask with buttons
+        "зарплату не дают и избили",
+        "привет",
+        "погода",
+        "Бишкек",
+        "трудно",
+        "забота",
+        "не знаю",
+        "ок",
+    ],
+)
 def test_match_category_none(text):
     assert match_category(text) is None
 
@@ -500,19 +539,22 @@ def test_match_category_every_code(code):
     assert match_category(code) == code
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, None),
-    (BLANK, None),
-    (HUGE, None),
-    (EMOJI, None),
-    (SQL, None),
-    (XSS, None),
-    (CONTROL, None),
-    ("пенсиa", "social_protection"),  # Latin a at the end
-    ("пен" + ZWSP + "сия", "social_protection"),
-    (RLO + "яисноп", None),
-    ("суд\x00", "courts"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, None),
+        (BLANK, None),
+        (HUGE, None),
+        (EMOJI, None),
+        (SQL, None),
+        (XSS, None),
+        (CONTROL, None),
+        ("пенсиa", "social_protection"),  # Latin a at the end
+        ("пен" + ZWSP + "сия", "social_protection"),
+        (RLO + "яисноп", None),
+        ("суд\x00", "courts"),
+    ],
+)
 def test_match_category_hostile(text, expected):
     assert match_category(text) == expected
 
@@ -521,127 +563,140 @@ def test_match_category_hostile(text, expected):
 # parse_incident_date and is_late
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("12.03.2026", date(2026, 3, 12)),
-    ("12/03/2026", date(2026, 3, 12)),
-    ("12-03-2026", date(2026, 3, 12)),
-    ("12 03 2026", date(2026, 3, 12)),
-    ("2026-03-12", date(2026, 3, 12)),
-    ("2026.03.12", date(2026, 3, 12)),
-    ("1.3.2026", date(2026, 3, 1)),
-    ("12.03.26", date(2026, 3, 12)),
-    ("12.03.2026.", date(2026, 3, 12)),
-    ("12.03.2026 г.", date(2026, 3, 12)),
-    ("12.03.2026-ж.", date(2026, 3, 12)),
-    ("03.2026", date(2026, 3, 1)),
-    ("3.2026", date(2026, 3, 1)),
-    ("2026-03", date(2026, 3, 1)),
-    ("12.03", date(2026, 3, 12)),
-    ("29.02.2024", date(2024, 2, 29)),
-    ("28.11.2026", TODAY),
-    ("28.11.2025", date(2025, 11, 28)),
-    ("бүгүн", TODAY),
-    ("бугун", TODAY),
-    ("Бүгүн", TODAY),
-    ("сегодня", TODAY),
-    ("кечээ", date(2026, 11, 27)),
-    ("кече", date(2026, 11, 27)),
-    ("вчера", date(2026, 11, 27)),
-    ("вчера вечером", date(2026, 11, 27)),
-    ("кечээ кечинде", date(2026, 11, 27)),
-    ("позавчера", date(2026, 11, 26)),
-    ("мурдагы күнү", date(2026, 11, 26)),
-    ("мурдагы куну", date(2026, 11, 26)),
-    ("бүрүүгүнү", date(2026, 11, 26)),
-    ("3 дня назад", date(2026, 11, 25)),
-    ("3 күн мурун", date(2026, 11, 25)),
-    ("12 марта 2026", date(2026, 3, 12)),
-    ("12 марта 2026 года", date(2026, 3, 12)),
-    ("1 января 2026 г.", date(2026, 1, 1)),
-    ("12-март 2026", date(2026, 3, 12)),
-    ("12-мартта 2026-жылы", date(2026, 3, 12)),
-    ("2026-жылдын 12-марты", date(2026, 3, 12)),
-    ("5-февраль 2025", date(2025, 2, 5)),
-    ("5 мая", date(2026, 5, 5)),
-    ("5-майда 2026", date(2026, 5, 5)),
-    ("15 сент. 2026", date(2026, 9, 15)),
-    ("12 декабря", date(2025, 12, 12)),  # no year: the latest such day
-    ("5 ноября", date(2026, 11, 5)),
-    ("март 2026", date(2026, 3, 1)),
-    ("Жалган куран 2026", date(2026, 3, 1)),  # traditional Kyrgyz month name
-    ("5 бугу айы 2026", date(2026, 5, 5)),
-    ("１２.０３.２０２６", date(2026, 3, 12)),  # full-width digits
-    ("12.03.2026" + ZWSP, date(2026, 3, 12)),
-    ("  12.03.2026\n", date(2026, 3, 12)),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("12.03.2026", date(2026, 3, 12)),
+        ("12/03/2026", date(2026, 3, 12)),
+        ("12-03-2026", date(2026, 3, 12)),
+        ("12 03 2026", date(2026, 3, 12)),
+        ("2026-03-12", date(2026, 3, 12)),
+        ("2026.03.12", date(2026, 3, 12)),
+        ("1.3.2026", date(2026, 3, 1)),
+        ("12.03.26", date(2026, 3, 12)),
+        ("12.03.2026.", date(2026, 3, 12)),
+        ("12.03.2026 г.", date(2026, 3, 12)),
+        ("12.03.2026-ж.", date(2026, 3, 12)),
+        ("03.2026", date(2026, 3, 1)),
+        ("3.2026", date(2026, 3, 1)),
+        ("2026-03", date(2026, 3, 1)),
+        ("12.03", date(2026, 3, 12)),
+        ("29.02.2024", date(2024, 2, 29)),
+        ("28.11.2026", TODAY),
+        ("28.11.2025", date(2025, 11, 28)),
+        ("бүгүн", TODAY),
+        ("бугун", TODAY),
+        ("Бүгүн", TODAY),
+        ("сегодня", TODAY),
+        ("кечээ", date(2026, 11, 27)),
+        ("кече", date(2026, 11, 27)),
+        ("вчера", date(2026, 11, 27)),
+        ("вчера вечером", date(2026, 11, 27)),
+        ("кечээ кечинде", date(2026, 11, 27)),
+        ("позавчера", date(2026, 11, 26)),
+        ("мурдагы күнү", date(2026, 11, 26)),
+        ("мурдагы куну", date(2026, 11, 26)),
+        ("бүрүүгүнү", date(2026, 11, 26)),
+        ("3 дня назад", date(2026, 11, 25)),
+        ("3 күн мурун", date(2026, 11, 25)),
+        ("12 марта 2026", date(2026, 3, 12)),
+        ("12 марта 2026 года", date(2026, 3, 12)),
+        ("1 января 2026 г.", date(2026, 1, 1)),
+        ("12-март 2026", date(2026, 3, 12)),
+        ("12-мартта 2026-жылы", date(2026, 3, 12)),
+        ("2026-жылдын 12-марты", date(2026, 3, 12)),
+        ("5-февраль 2025", date(2025, 2, 5)),
+        ("5 мая", date(2026, 5, 5)),
+        ("5-майда 2026", date(2026, 5, 5)),
+        ("15 сент. 2026", date(2026, 9, 15)),
+        ("12 декабря", date(2025, 12, 12)),  # no year: the latest such day
+        ("5 ноября", date(2026, 11, 5)),
+        ("март 2026", date(2026, 3, 1)),
+        ("Жалган куран 2026", date(2026, 3, 1)),  # traditional Kyrgyz month name
+        ("5 бугу айы 2026", date(2026, 5, 5)),
+        ("１２.０３.２０２６", date(2026, 3, 12)),  # full-width digits
+        ("12.03.2026" + ZWSP, date(2026, 3, 12)),
+        ("  12.03.2026\n", date(2026, 3, 12)),
+    ],
+)
 def test_parse_incident_date_accepts(text, expected):
     assert parse_incident_date(text, TODAY) == (expected, None)
 
 
-@pytest.mark.parametrize("text, error", [
-    ("31.02.2026", "invalid"),
-    ("29.02.2026", "invalid"),  # 2026 is not a leap year
-    ("31.04.2026", "invalid"),
-    ("13.13.2026", "invalid"),
-    ("00.01.2026", "invalid"),
-    ("12.00.2026", "invalid"),
-    ("32 марта 2026", "invalid"),
-    ("1899-01-01", "invalid"),
-    ("2026", "invalid"),
-    ("марта", "invalid"),
-    ("12 марта 26", "invalid"),
-    ("12.03.2026 или 13.03.2026", "invalid"),
-    ("вчера или сегодня", "invalid"),
-    ("Бүгүн эмес, кечээ", "invalid"),
-    ("давно", "invalid"),
-    ("эсимде жок", "invalid"),
-    ("12:30", "invalid"),
-    ("12.03.2026 12.03.2026", "invalid"),
-    ("١٢.٠٣.٢٠٢٦", "invalid"),  # Arabic-Indic digits
-    ("29.11.2026", "future"),
-    ("12.2026", "future"),
-    ("2027-01-01", "future"),
-    ("1 декабря 2026", "future"),
-    ("завтра", "future"),
-    ("эртең", "future"),
-    ("12.03.99", "future"),  # two-digit years are 20xx
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("31.02.2026", "invalid"),
+        ("29.02.2026", "invalid"),  # 2026 is not a leap year
+        ("31.04.2026", "invalid"),
+        ("13.13.2026", "invalid"),
+        ("00.01.2026", "invalid"),
+        ("12.00.2026", "invalid"),
+        ("32 марта 2026", "invalid"),
+        ("1899-01-01", "invalid"),
+        ("2026", "invalid"),
+        ("марта", "invalid"),
+        ("12 марта 26", "invalid"),
+        ("12.03.2026 или 13.03.2026", "invalid"),
+        ("вчера или сегодня", "invalid"),
+        ("Бүгүн эмес, кечээ", "invalid"),
+        ("давно", "invalid"),
+        ("эсимде жок", "invalid"),
+        ("12:30", "invalid"),
+        ("12.03.2026 12.03.2026", "invalid"),
+        ("١٢.٠٣.٢٠٢٦", "invalid"),  # Arabic-Indic digits
+        ("29.11.2026", "future"),
+        ("12.2026", "future"),
+        ("2027-01-01", "future"),
+        ("1 декабря 2026", "future"),
+        ("завтра", "future"),
+        ("эртең", "future"),
+        ("12.03.99", "future"),  # two-digit years are 20xx
+    ],
+)
 def test_parse_incident_date_rejects(text, error):
     assert parse_incident_date(text, TODAY) == (None, error)
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, (None, "invalid")),
-    (BLANK, (None, "invalid")),
-    (HUGE, (None, "invalid")),
-    ("1" * 10000, (None, "invalid")),
-    ("12.03.2026" + " " * 10000, (None, "invalid")),
-    (EMOJI, (None, "invalid")),
-    (SQL, (None, "invalid")),
-    (XSS, (None, "invalid")),
-    (CONTROL, (None, "invalid")),
-    ("12.03.2026\x00", (date(2026, 3, 12), None)),
-    (RLO + "12.03.2026", (date(2026, 3, 12), None)),
-    ("12 мaрта 2026", (date(2026, 3, 12), None)),  # a Latin look-alike a is harmless here
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, (None, "invalid")),
+        (BLANK, (None, "invalid")),
+        (HUGE, (None, "invalid")),
+        ("1" * 10000, (None, "invalid")),
+        ("12.03.2026" + " " * 10000, (None, "invalid")),
+        (EMOJI, (None, "invalid")),
+        (SQL, (None, "invalid")),
+        (XSS, (None, "invalid")),
+        (CONTROL, (None, "invalid")),
+        ("12.03.2026\x00", (date(2026, 3, 12), None)),
+        (RLO + "12.03.2026", (date(2026, 3, 12), None)),
+        ("12 мaрта 2026", (date(2026, 3, 12), None)),  # a Latin look-alike a is harmless here
+    ],
+)
 def test_parse_incident_date_hostile(text, expected):
     assert parse_incident_date(text, TODAY) == expected
 
 
-@pytest.mark.parametrize("incident, today, expected", [
-    (date(2025, 11, 28), TODAY, False),  # exactly one year: still in time
-    (date(2025, 11, 27), TODAY, True),
-    (date(2025, 11, 29), TODAY, False),
-    (TODAY, TODAY, False),
-    (date(2020, 1, 1), TODAY, True),
-    (date(2024, 2, 29), date(2025, 2, 28), False),
-    (date(2024, 2, 28), date(2025, 2, 28), False),
-    (date(2024, 2, 27), date(2025, 2, 28), True),
-    (date(2024, 2, 29), date(2025, 3, 1), True),
-    (date(2027, 2, 28), date(2028, 2, 29), False),  # a year before 29 Feb is 28 Feb
-    (date(2027, 2, 27), date(2028, 2, 29), True),
-    (date(2027, 3, 1), date(2028, 2, 29), False),
-])
+@pytest.mark.parametrize(
+    "incident, today, expected",
+    [
+        (date(2025, 11, 28), TODAY, False),  # exactly one year: still in time
+        (date(2025, 11, 27), TODAY, True),
+        (date(2025, 11, 29), TODAY, False),
+        (TODAY, TODAY, False),
+        (date(2020, 1, 1), TODAY, True),
+        (date(2024, 2, 29), date(2025, 2, 28), False),
+        (date(2024, 2, 28), date(2025, 2, 28), False),
+        (date(2024, 2, 27), date(2025, 2, 28), True),
+        (date(2024, 2, 29), date(2025, 3, 1), True),
+        (date(2027, 2, 28), date(2028, 2, 29), False),  # a year before 29 Feb is 28 Feb
+        (date(2027, 2, 27), date(2028, 2, 29), True),
+        (date(2027, 3, 1), date(2028, 2, 29), False),
+    ],
+)
 def test_is_late(incident, today, expected):
     assert is_late(incident, today) is expected
 
@@ -656,27 +711,35 @@ def test_month_only_date_is_late_from_its_first_day():
 # check_description
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("Меня уволили с работы и не выплатили зарплату за три месяца.",
-     "Меня уволили с работы и не выплатили зарплату за три месяца."),
-    ("Жумуштан себепсиз бошотушту, айлык бербей жатат.",
-     "Жумуштан себепсиз бошотушту, айлык бербей жатат."),
-    ("  Милиция кызматкери   мени   урду  ", "Милиция кызматкери мени урду"),
-    ("Первая строка\nвторая строка", "Первая строка\nвторая строка"),
-    ("Первая строка\r\nвторая строка", "Первая строка\nвторая строка"),
-    ("Первая строка   \n   вторая строка", "Первая строка\nвторая строка"),
-    ("Абзац один\n\n\n\n\nабзац два", "Абзац один\n\nабзац два"),
-    ("Колонка\tзначение\tещё текст", "Колонка\tзначение\tещё текст"),
-    ("Текст\u00a0\u00a0с\u2003пробелами разными", "Текст с пробелами разными"),
-    ("12.03.2026 мне отказали в пенсии 😡", "12.03.2026 мне отказали в пенсии 😡"),
-    ("Ровно двадцать симв", None),  # 19 characters
-    ("Ровно двадцать симв.", "Ровно двадцать симв."),
-    ("a" * 4000, "a" * 4000),
-    (SQL, SQL),  # text is data: stored verbatim, never interpreted
-    (XSS, XSS),
-    ("Балам мектепке\x00 кабыл\x07 алынган жок", "Балам мектепке кабыл алынган жок"),
-    ("Үйүмдү " + RLO + "бузуп салышты, жер тилкеси", "Үйүмдү бузуп салышты, жер тилкеси"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Меня уволили с работы и не выплатили зарплату за три месяца.",
+            "Меня уволили с работы и не выплатили зарплату за три месяца.",
+        ),
+        (
+            "Жумуштан себепсиз бошотушту, айлык бербей жатат.",
+            "Жумуштан себепсиз бошотушту, айлык бербей жатат.",
+        ),
+        ("  Милиция кызматкери   мени   урду  ", "Милиция кызматкери мени урду"),
+        ("Первая строка\nвторая строка", "Первая строка\nвторая строка"),
+        ("Первая строка\r\nвторая строка", "Первая строка\nвторая строка"),
+        ("Первая строка   \n   вторая строка", "Первая строка\nвторая строка"),
+        ("Абзац один\n\n\n\n\nабзац два", "Абзац один\n\nабзац два"),
+        ("Колонка\tзначение\tещё текст", "Колонка\tзначение\tещё текст"),
+        ("Текст\u00a0\u00a0с\u2003пробелами разными", "Текст с пробелами разными"),
+        ("12.03.2026 мне отказали в пенсии 😡", "12.03.2026 мне отказали в пенсии 😡"),
+        ("Ровно двадцать симв", None),  # 19 characters
+        ("Ровно двадцать симв.", "Ровно двадцать симв."),
+        ("a" * 4000, "a" * 4000),
+        (SQL, SQL),  # text is data: stored verbatim, never interpreted
+        (XSS, XSS),
+        ("Балам мектепке\x00 кабыл\x07 алынган жок", "Балам мектепке кабыл алынган жок"),
+        ("Үйүмдү " + RLO + "бузуп салышты, жер тилкеси", "Үйүмдү бузуп салышты, жер тилкеси"),
+    ],
+)
 def test_check_description_accepts(text, expected):
     if expected is None:
         assert check_description(text) == (None, "too_short")
@@ -684,19 +747,22 @@ def test_check_description_accepts(text, expected):
         assert check_description(text) == (expected, None)
 
 
-@pytest.mark.parametrize("text, error", [
-    ("Коротко", "too_short"),
-    ("Меня избили", "too_short"),
-    ("😀" * 30, "too_short"),  # emoji only
-    ("." * 30, "too_short"),  # punctuation only
-    ("!?!?!?!?!?!?!?!?!?!?!?", "too_short"),
-    ("1" * 30, "too_short"),
-    ("12.03.2026 12:30 +996555", "too_short"),  # no words
-    ("а б в г д е ж з и", "too_short"),  # 17 characters
-    ("a" * 4001, "too_long"),
-    ("Мен " * 1001, "too_long"),
-    ("a" + " " * 5000 + "b" * 30, ("a " + "b" * 30, None)),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("Коротко", "too_short"),
+        ("Меня избили", "too_short"),
+        ("😀" * 30, "too_short"),  # emoji only
+        ("." * 30, "too_short"),  # punctuation only
+        ("!?!?!?!?!?!?!?!?!?!?!?", "too_short"),
+        ("1" * 30, "too_short"),
+        ("12.03.2026 12:30 +996555", "too_short"),  # no words
+        ("а б в г д е ж з и", "too_short"),  # 17 characters
+        ("a" * 4001, "too_long"),
+        ("Мен " * 1001, "too_long"),
+        ("a" + " " * 5000 + "b" * 30, ("a " + "b" * 30, None)),
+    ],
+)
 def test_check_description_rejects(text, error):
     if isinstance(error, tuple):
         assert check_description(text) == error
@@ -704,17 +770,20 @@ def test_check_description_rejects(text, error):
         assert check_description(text) == (None, error)
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, (None, "too_short")),
-    (BLANK, (None, "too_short")),
-    ("\n\n\n\t\t", (None, "too_short")),
-    (HUGE, (None, "too_long")),
-    (EMOJI, (None, "too_short")),
-    (CONTROL, (None, "too_short")),
-    (CONTROL * 5000, (None, "too_short")),
-    (ZWSP * 100, (None, "too_short")),
-    ("Aсанов мени жумуштан кууп чыкты", ("Aсанов мени жумуштан кууп чыкты", None)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, (None, "too_short")),
+        (BLANK, (None, "too_short")),
+        ("\n\n\n\t\t", (None, "too_short")),
+        (HUGE, (None, "too_long")),
+        (EMOJI, (None, "too_short")),
+        (CONTROL, (None, "too_short")),
+        (CONTROL * 5000, (None, "too_short")),
+        (ZWSP * 100, (None, "too_short")),
+        ("Aсанов мени жумуштан кууп чыкты", ("Aсанов мени жумуштан кууп чыкты", None)),
+    ],
+)
 def test_check_description_hostile(text, expected):
     assert check_description(text) == expected
 
@@ -723,49 +792,60 @@ def test_check_description_hostile(text, expected):
 # check_respondent
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("ИИМ", "ИИМ"),
-    ("ГКНБ", "ГКНБ"),
-    ("Ак", "Ак"),
-    ("Ош шаардык мэриясы", "Ош шаардык мэриясы"),
-    ("Бишкек шаарынын Биринчи май райондук ички иштер башкармалыгы",
-     "Бишкек шаарынын Биринчи май райондук ички иштер башкармалыгы"),
-    ("Социалдык фонд", "Социалдык фонд"),
-    ("Прокуратура Октябрьского района г. Бишкек", "Прокуратура Октябрьского района г. Бишкек"),
-    ("  Прокуратура\nОктябрьского района  ", "Прокуратура Октябрьского района"),
-    ("Школа №5, директор", "Школа №5, директор"),
-    ("УВД Свердловского района, участковый Иванов И.И.",
-     "УВД Свердловского района, участковый Иванов И.И."),
-    ("Айыл өкмөтү", "Айыл өкмөтү"),
-    ("Ministry of Labour", "Ministry of Labour"),
-    ("a" * 300, "a" * 300),
-    ("Министерство\u202e труда", "Министерство труда"),
-    (SQL, SQL),  # free text, kept as data
-    (XSS, XSS),
-    ("Аsанов", "Аsанов"),  # mixed scripts are not refused in free text
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ИИМ", "ИИМ"),
+        ("ГКНБ", "ГКНБ"),
+        ("Ак", "Ак"),
+        ("Ош шаардык мэриясы", "Ош шаардык мэриясы"),
+        (
+            "Бишкек шаарынын Биринчи май райондук ички иштер башкармалыгы",
+            "Бишкек шаарынын Биринчи май райондук ички иштер башкармалыгы",
+        ),
+        ("Социалдык фонд", "Социалдык фонд"),
+        ("Прокуратура Октябрьского района г. Бишкек", "Прокуратура Октябрьского района г. Бишкек"),
+        ("  Прокуратура\nОктябрьского района  ", "Прокуратура Октябрьского района"),
+        ("Школа №5, директор", "Школа №5, директор"),
+        (
+            "УВД Свердловского района, участковый Иванов И.И.",
+            "УВД Свердловского района, участковый Иванов И.И.",
+        ),
+        ("Айыл өкмөтү", "Айыл өкмөтү"),
+        ("Ministry of Labour", "Ministry of Labour"),
+        ("a" * 300, "a" * 300),
+        ("Министерство\u202e труда", "Министерство труда"),
+        (SQL, SQL),  # free text, kept as data
+        (XSS, XSS),
+        ("Аsанов", "Аsанов"),  # mixed scripts are not refused in free text
+    ],
+)
 def test_check_respondent_accepts(text, expected):
     assert check_respondent(text) == (expected, None)
 
 
-@pytest.mark.parametrize("text", [
-    "1",
-    "12",
-    "115",
-    "А",
-    "а.",
-    "№5",
-    "?!",
-    "a" * 301,
-    EMPTY,
-    BLANK,
-    HUGE,
-    EMOJI,
-    CONTROL,
-    ZWSP * 10,
-    RLO,
-    "😀 " * 200,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1",
+        "12",
+        "115",
+        "А",
+        "а.",
+        "№5",
+        "?!",
+        "a" * 301,
+        EMPTY,
+        BLANK,
+        HUGE,
+        EMOJI,
+        CONTROL,
+        ZWSP * 10,
+        RLO,
+        "😀 " * 200,
+    ],
+)
 def test_check_respondent_rejects(text):
     assert check_respondent(text) == (None, "invalid")
 
@@ -774,64 +854,74 @@ def test_check_respondent_rejects(text):
 # normalize_reference
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("AK-2026-000042", "AK-2026-000042"),
-    ("ak-2026-000042", "AK-2026-000042"),
-    ("АК-2026-000042", "AK-2026-000042"),  # Cyrillic А and К
-    ("ак-2026-000042", "AK-2026-000042"),
-    ("АK-2026-000042", "AK-2026-000042"),  # Cyrillic А, Latin K
-    ("ак 2026 42", "AK-2026-000042"),
-    ("AK2026000042", "AK-2026-000042"),
-    ("AK 2026/42", "AK-2026-000042"),
-    ("ak_2026_000042", "AK-2026-000042"),
-    ("AK–2026–000042", "AK-2026-000042"),  # en dashes
-    ("AK-2026-999999", "AK-2026-999999"),
-    ("AK-2027-1", "AK-2027-000001"),
-    ("№ АК-2026-42", "AK-2026-000042"),
-    ("(AK-2026-000042)", "AK-2026-000042"),
-    ("Менин номерим AK-2026-000042, статусу кандай?", "AK-2026-000042"),
-    ("Статус обращения ак-2026-000042 подскажите", "AK-2026-000042"),
-    ("AK-2026-000042 и ещё раз AK-2026-000042", "AK-2026-000042"),
-    ("ＡＫ－２０２６－００００４２", "AK-2026-000042"),  # full-width
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("AK-2026-000042", "AK-2026-000042"),
+        ("ak-2026-000042", "AK-2026-000042"),
+        ("АК-2026-000042", "AK-2026-000042"),  # Cyrillic А and К
+        ("ак-2026-000042", "AK-2026-000042"),
+        ("АK-2026-000042", "AK-2026-000042"),  # Cyrillic А, Latin K
+        ("ак 2026 42", "AK-2026-000042"),
+        ("AK2026000042", "AK-2026-000042"),
+        ("AK 2026/42", "AK-2026-000042"),
+        ("ak_2026_000042", "AK-2026-000042"),
+        ("AK–2026–000042", "AK-2026-000042"),  # en dashes
+        ("AK-2026-999999", "AK-2026-999999"),
+        ("AK-2027-1", "AK-2027-000001"),
+        ("№ АК-2026-42", "AK-2026-000042"),
+        ("(AK-2026-000042)", "AK-2026-000042"),
+        ("Менин номерим AK-2026-000042, статусу кандай?", "AK-2026-000042"),
+        ("Статус обращения ак-2026-000042 подскажите", "AK-2026-000042"),
+        ("AK-2026-000042 и ещё раз AK-2026-000042", "AK-2026-000042"),
+        ("ＡＫ－２０２６－００００４２", "AK-2026-000042"),  # full-width
+    ],
+)
 def test_normalize_reference_finds(text, expected):
     assert normalize_reference(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "AK-2026-1234567",  # seven digits
-    "AK-2026-0",
-    "AK-2026-000000",
-    "BAK-2026-000042",
-    "AK-26-42",
-    "2026-000042",
-    "AK-1999-000001",
-    "AK-2026",
-    "AK-2026-000042 AK-2026-000043",  # two different references
-    "как 2026 42",
-    "AB-2026-000042",
-    "AK-2026-00004X",
-    "AK-2026-000042abc",
-    "мой номер обращения сорок два",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AK-2026-1234567",  # seven digits
+        "AK-2026-0",
+        "AK-2026-000000",
+        "BAK-2026-000042",
+        "AK-26-42",
+        "2026-000042",
+        "AK-1999-000001",
+        "AK-2026",
+        "AK-2026-000042 AK-2026-000043",  # two different references
+        "как 2026 42",
+        "AB-2026-000042",
+        "AK-2026-00004X",
+        "AK-2026-000042abc",
+        "мой номер обращения сорок два",
+    ],
+)
 def test_normalize_reference_none(text):
     assert normalize_reference(text) is None
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, None),
-    (BLANK, None),
-    (HUGE, None),
-    ("AK-" * 3400, None),
-    (EMOJI, None),
-    (SQL, None),
-    (XSS, None),
-    (CONTROL, None),
-    ("AK-2026-0000" + ZWSP + "42", "AK-2026-000042"),
-    (RLO + "AK-2026-000042", "AK-2026-000042"),
-    ("AK-2026-000042'; DROP TABLE appeals;--", "AK-2026-000042"),
-    ("<b>AK-2026-000042</b>", "AK-2026-000042"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, None),
+        (BLANK, None),
+        (HUGE, None),
+        ("AK-" * 3400, None),
+        (EMOJI, None),
+        (SQL, None),
+        (XSS, None),
+        (CONTROL, None),
+        ("AK-2026-0000" + ZWSP + "42", "AK-2026-000042"),
+        (RLO + "AK-2026-000042", "AK-2026-000042"),
+        ("AK-2026-000042'; DROP TABLE appeals;--", "AK-2026-000042"),
+        ("<b>AK-2026-000042</b>", "AK-2026-000042"),
+    ],
+)
 def test_normalize_reference_hostile(text, expected):
     assert normalize_reference(text) == expected
 
@@ -840,51 +930,55 @@ def test_normalize_reference_hostile(text, expected):
 # match_field
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("номер телефона неправильный", "phone"),
-    ("телефон", "phone"),
-    ("Телефон номерим туура эмес", "phone"),
-    ("тел", "phone"),
-    ("телефан", "phone"),
-    ("telefon", "phone"),
-    ("атымды оңдойм", "full_name"),
-    ("атымды ондойм", "full_name"),
-    ("аты-жөнүм туура эмес", "full_name"),
-    ("аты жону", "full_name"),
-    ("ФИО", "full_name"),
-    ("Имя неправильное", "full_name"),
-    ("фамилия с ошибкой", "full_name"),
-    ("регион", "region"),
-    ("область", "region"),
-    ("облус", "region"),
-    ("не тот регион", "region"),
-    ("адрес", "region"),
-    ("категория", "category"),
-    ("категорию", "category"),
-    ("тема", "category"),
-    ("кимге даттанам", "respondent"),
-    ("Кимге даттанганым туура эмес", "respondent"),
-    ("орган", "respondent"),
-    ("Орган неправильный", "respondent"),
-    ("на кого жалуюсь", "respondent"),
-    ("ответчик", "respondent"),
-    ("Ответчик указан неверно", "respondent"),
-    ("kimge", "respondent"),
-    ("дата", "incident_date"),
-    ("дату", "incident_date"),
-    ("дата неправильная", "incident_date"),
-    ("күнү", "incident_date"),
-    ("качан", "incident_date"),
-    ("качан болгонун", "incident_date"),
-    ("Число неверное", "incident_date"),
-    ("описание", "description"),
-    ("описание неполное", "description"),
-    ("описанее", "description"),
-    ("сүрөттөмө", "description"),
-    ("суроттомо", "description"),
-    ("эмне болгонун", "description"),
-    ("текст", "description"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("номер телефона неправильный", "phone"),
+        ("телефон", "phone"),
+        ("Телефон номерим туура эмес", "phone"),
+        ("тел", "phone"),
+        ("телефан", "phone"),
+        ("telefon", "phone"),
+        ("атымды оңдойм", "full_name"),
+        ("атымды ондойм", "full_name"),
+        ("аты-жөнүм туура эмес", "full_name"),
+        ("аты жону", "full_name"),
+        ("ФИО", "full_name"),
+        ("Имя неправильное", "full_name"),
+        ("фамилия с ошибкой", "full_name"),
+        ("регион", "region"),
+        ("область", "region"),
+        ("облус", "region"),
+        ("не тот регион", "region"),
+        ("адрес", "region"),
+        ("категория", "category"),
+        ("категорию", "category"),
+        ("тема", "category"),
+        ("кимге даттанам", "respondent"),
+        ("Кимге даттанганым туура эмес", "respondent"),
+        ("орган", "respondent"),
+        ("Орган неправильный", "respondent"),
+        ("на кого жалуюсь", "respondent"),
+        ("ответчик", "respondent"),
+        ("Ответчик указан неверно", "respondent"),
+        ("kimge", "respondent"),
+        ("дата", "incident_date"),
+        ("дату", "incident_date"),
+        ("дата неправильная", "incident_date"),
+        ("күнү", "incident_date"),
+        ("качан", "incident_date"),
+        ("качан болгонун", "incident_date"),
+        ("Число неверное", "incident_date"),
+        ("описание", "description"),
+        ("описание неполное", "description"),
+        ("описанее", "description"),
+        ("сүрөттөмө", "description"),
+        ("суроттомо", "description"),
+        ("эмне болгонун", "description"),
+        ("текст", "description"),
+    ],
+)
 def test_match_field_words(text, expected):
     assert match_field(text) == expected
 
@@ -895,33 +989,39 @@ def test_match_field_slot_names(slot):
     assert match_field(slot) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "Телефон туура, атым туура эмес",  # two fields named: ask which one
-    "телефон и имя",
-    "всё правильно",
-    "ооба",
-    "нет",
-    "туура эмес",
-    "не знаю",
-    "Бишкек",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Телефон туура, атым туура эмес",  # two fields named: ask which one
+        "телефон и имя",
+        "всё правильно",
+        "ооба",
+        "нет",
+        "туура эмес",
+        "не знаю",
+        "Бишкек",
+    ],
+)
 def test_match_field_none(text):
     assert match_field(text) is None
 
 
-@pytest.mark.parametrize("text, expected", [
-    (EMPTY, None),
-    (BLANK, None),
-    (HUGE, None),
-    (EMOJI, None),
-    (SQL, None),
-    (XSS, None),
-    (CONTROL, None),
-    ("телефoн", "phone"),  # Latin o inside
-    ("теле" + ZWSP + "фон", "phone"),
-    (RLO + "нофелет", None),
-    ("phone\x00", "phone"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, None),
+        (BLANK, None),
+        (HUGE, None),
+        (EMOJI, None),
+        (SQL, None),
+        (XSS, None),
+        (CONTROL, None),
+        ("телефoн", "phone"),  # Latin o inside
+        ("теле" + ZWSP + "фон", "phone"),
+        (RLO + "нофелет", None),
+        ("phone\x00", "phone"),
+    ],
+)
 def test_match_field_hostile(text, expected):
     assert match_field(text) == expected
 
@@ -976,8 +1076,7 @@ def test_random_words_match_only_known_codes():
     rnd = random.Random(7)
     letters = "абвгдежзиклмнопрстуфхцчшыэюяүөң"
     for _ in range(30):
-        words = ["".join(rnd.choice(letters) for _ in range(rnd.randint(3, 9)))
-                 for _ in range(20)]
+        words = ["".join(rnd.choice(letters) for _ in range(rnd.randint(3, 9))) for _ in range(20)]
         text = " ".join(words)[:200]
         assert match_region(text) in set(REGIONS) | {None}
         assert match_category(text) in set(CATEGORIES) | {None}
@@ -986,8 +1085,10 @@ def test_random_words_match_only_known_codes():
 
 def test_never_raises_on_random_strings():
     rnd = random.Random(20261128)
-    alphabet = ("аеиоуүөңыйАБВГДЕЖЗабвгдAKakxyz0123456789 .-/+()'\"№\n\t\r"
-                "\x00\x07\x1f\x7f\u200b\u202e\u2066\ufeff😀\u0301\ud800ㅤ١")
+    alphabet = (
+        "аеиоуүөңыйАБВГДЕЖЗабвгдAKakxyz0123456789 .-/+()'\"№\n\t\r"
+        "\x00\x07\x1f\x7f\u200b\u202e\u2066\ufeff😀\u0301\ud800ㅤ١"
+    )
     for _ in range(400):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
         phone = normalize_phone(text)
@@ -995,8 +1096,7 @@ def test_never_raises_on_random_strings():
         for fn in (check_full_name, check_description, check_respondent):
             value, error = fn(text)
             assert (value is None) != (error is None)
-        for fn, codes in ((match_region, REGIONS), (match_category, CATEGORIES),
-                          (match_field, FIELDS)):
+        for fn, codes in ((match_region, REGIONS), (match_category, CATEGORIES), (match_field, FIELDS)):
             assert fn(text) in codes + (None,)
         when, error = parse_incident_date(text, TODAY)
         assert (when is None) != (error is None)
@@ -1007,8 +1107,24 @@ def test_never_raises_on_random_strings():
 def test_results_are_deterministic():
     """Pure functions: the same input gives the same output, call after call."""
     samples = ["Бишкек", "пенсия", "телефон", "0555 12 34 56", "12.03.2026"]
-    first = [(match_region(s), match_category(s), match_field(s), normalize_phone(s),
-              parse_incident_date(s, TODAY)) for s in samples]
-    second = [(match_region(s), match_category(s), match_field(s), normalize_phone(s),
-               parse_incident_date(s, TODAY)) for s in samples]
+    first = [
+        (
+            match_region(s),
+            match_category(s),
+            match_field(s),
+            normalize_phone(s),
+            parse_incident_date(s, TODAY),
+        )
+        for s in samples
+    ]
+    second = [
+        (
+            match_region(s),
+            match_category(s),
+            match_field(s),
+            normalize_phone(s),
+            parse_incident_date(s, TODAY),
+        )
+        for s in samples
+    ]
     assert first == second

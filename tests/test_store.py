@@ -5,6 +5,7 @@ temporary directory and on PostgreSQL at 127.0.0.1:5432 (a fresh database per
 test session, dropped at the end).  Without a reachable PostgreSQL the
 PostgreSQL half is skipped -- unless ``CI`` is set, then it fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,26 +14,18 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from appeals.db import StorageError, make_engine, migrate
+from appeals.store import AppealNotFound, AppealStore, SubmitResult
+from tests.support import postgres
+
 REPO = Path(__file__).resolve().parent.parent
 
-from appeals import store as store_mod  # noqa: E402
-from appeals.store import (  # noqa: E402
-    AppealNotFound,
-    AppealStore,
-    StorageError,
-    SubmitResult,
-    make_engine,
-    migrate,
-)
-
-PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 UTC = timezone.utc
 BISHKEK = timezone(timedelta(hours=6))
 JUNE = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -59,62 +52,6 @@ def seq_of(reference: str) -> int:
 # --------------------------------------------------------------------------
 # backends
 # --------------------------------------------------------------------------
-
-
-def _ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _pg_admin():
-    import psycopg2
-
-    conn = psycopg2.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3
-    )
-    conn.autocommit = True
-    return conn
-
-
-def _pg_create_db() -> str:
-    name = "appeals_test_%d_%s" % (os.getpid(), uuid.uuid4().hex[:10])
-    conn = _pg_admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('CREATE DATABASE "%s"' % name)
-    finally:
-        conn.close()
-    return name
-
-
-def _pg_drop_db(name: str) -> None:
-    conn = _pg_admin()
-    try:
-        with conn.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
-    finally:
-        conn.close()
-
-
-def _pg_url(name: str) -> str:
-    return "postgresql://%s@%s:%d/%s" % (PG_USER, PG_HOST, PG_PORT, name)
-
-
-@pytest.fixture(scope="session")
-def pg_available():
-    try:
-        _pg_admin().close()
-    except Exception as e:  # noqa: BLE001
-        if _ci():
-            pytest.fail("PostgreSQL at %s:%d unreachable in CI: %s" % (PG_HOST, PG_PORT, e))
-        pytest.skip("PostgreSQL at %s:%d unreachable: %s" % (PG_HOST, PG_PORT, e))
-    return True
-
-
-@pytest.fixture(scope="session")
-def pg_session_db(pg_available):
-    name = _pg_create_db()
-    yield _pg_url(name)
-    _pg_drop_db(name)
 
 
 def _wipe(url: str) -> None:
@@ -147,9 +84,9 @@ def fresh_url(request, tmp_path):
         yield "sqlite:///" + str(tmp_path / "fresh.db")
         return
     request.getfixturevalue("pg_available")
-    name = _pg_create_db()
-    yield _pg_url(name)
-    _pg_drop_db(name)
+    name = postgres.create_db()
+    yield postgres.url_of(name)
+    postgres.drop_db(name)
 
 
 @pytest.fixture
@@ -183,14 +120,26 @@ def test_sequential_references(store):
 def test_default_now_uses_current_year(store):
     ref = store.submit("u1", "k1", fields(), "ky").reference
     year = datetime.now(BISHKEK).year
-    assert ref == "AK-%d-000001" % year
+    assert ref == f"AK-{year}-000001"
 
 
 def test_year_rollover_restarts_numbering(store):
-    assert store.submit("u", "a", fields(), "ky", now=datetime(2026, 6, 1, tzinfo=UTC)).reference == "AK-2026-000001"
-    assert store.submit("u", "b", fields(), "ky", now=datetime(2026, 12, 1, tzinfo=UTC)).reference == "AK-2026-000002"
-    assert store.submit("u", "c", fields(), "ky", now=datetime(2027, 1, 2, tzinfo=UTC)).reference == "AK-2027-000001"
-    assert store.submit("u", "d", fields(), "ky", now=datetime(2027, 1, 3, tzinfo=UTC)).reference == "AK-2027-000002"
+    assert (
+        store.submit("u", "a", fields(), "ky", now=datetime(2026, 6, 1, tzinfo=UTC)).reference
+        == "AK-2026-000001"
+    )
+    assert (
+        store.submit("u", "b", fields(), "ky", now=datetime(2026, 12, 1, tzinfo=UTC)).reference
+        == "AK-2026-000002"
+    )
+    assert (
+        store.submit("u", "c", fields(), "ky", now=datetime(2027, 1, 2, tzinfo=UTC)).reference
+        == "AK-2027-000001"
+    )
+    assert (
+        store.submit("u", "d", fields(), "ky", now=datetime(2027, 1, 3, tzinfo=UTC)).reference
+        == "AK-2027-000002"
+    )
 
 
 def test_year_of_filing_is_bishkek_time(store):
@@ -234,7 +183,9 @@ def test_incomplete_input_is_rejected_before_storage(store):
 
 def test_same_submission_key_stores_one_appeal(store):
     first = store.submit("u1", "key-1", fields(), "ky", now=JUNE)
-    again = store.submit("u1", "key-1", fields(description="a retried delivery of the same form"), "ky", now=JUNE)
+    again = store.submit(
+        "u1", "key-1", fields(description="a retried delivery of the same form"), "ky", now=JUNE
+    )
     assert first == SubmitResult("AK-2026-000001", True)
     assert again == SubmitResult("AK-2026-000001", False)
     rows = store.list_appeals()
@@ -279,9 +230,7 @@ def _run_threads(n, target):
 
 def test_concurrent_submissions_from_threads(store, db_url):
     n = 50
-    results = _run_threads(
-        n, lambda i: store.submit("user-%d" % i, "key-%d" % i, fields(), "ky", now=JUNE)
-    )
+    results = _run_threads(n, lambda i: store.submit(f"user-{i}", f"key-{i}", fields(), "ky", now=JUNE))
     refs = [r.reference for r in results]
     assert all(r.created for r in results)
     assert len(set(refs)) == n
@@ -308,10 +257,10 @@ def _process_worker(url, worker, count, barrier, queue):
         barrier.wait(timeout=60)
         refs = []
         for j in range(count):
-            r = s.submit("p%d" % worker, "p%d-%d" % (worker, j), fields(), "ky", now=JUNE)
+            r = s.submit(f"p{worker}", f"p{worker}-{j}", fields(), "ky", now=JUNE)
             refs.append(r.reference)
         # a redelivery from another process of an already stored submission
-        dup = s.submit("p%d" % worker, "p%d-0" % worker, fields(), "ky", now=JUNE)
+        dup = s.submit(f"p{worker}", f"p{worker}-0", fields(), "ky", now=JUNE)
         assert dup == SubmitResult(refs[0], False)
         s.close()
         queue.put(("ok", refs))
@@ -410,7 +359,16 @@ def test_erasure_keeps_references_and_clears_personal_data(store):
         for key in ("full_name", "phone", "description", "respondent"):
             assert a[key] is None
         assert a["attachments"] == []
-        for key in ("reference", "status", "region", "category", "incident_date", "late", "created_at", "language"):
+        for key in (
+            "reference",
+            "status",
+            "region",
+            "category",
+            "incident_date",
+            "late",
+            "created_at",
+            "language",
+        ):
             assert a[key] == b[key]
         assert a["erased_at"] == "2026-06-16T10:00:00+00:00"
     assert after[r2]["late"] is True
@@ -431,8 +389,19 @@ def test_list_appeals_fields(store):
     assert [r["reference"] for r in rows] == [ref, "AK-2026-000002"]
     a = rows[0]
     required = {
-        "reference", "status", "language", "full_name", "phone", "region", "category",
-        "respondent", "incident_date", "description", "late", "created_at", "attachments",
+        "reference",
+        "status",
+        "language",
+        "full_name",
+        "phone",
+        "region",
+        "category",
+        "respondent",
+        "incident_date",
+        "description",
+        "late",
+        "created_at",
+        "attachments",
     }
     assert required <= set(a)
     assert a["status"] == "received"
@@ -510,10 +479,26 @@ def test_migration_creates_schema_and_is_idempotent(fresh_url):
         assert {"appeals", "reference_counters", "alembic_version"} <= set(insp.get_table_names())
         columns = {c["name"] for c in insp.get_columns("appeals")}
         assert {
-            "id", "reference", "year", "seq", "status", "language", "conversation_id",
-            "submission_key", "full_name", "phone", "region", "category", "respondent",
-            "incident_date", "description", "late", "attachments", "created_at",
-            "updated_at", "erased_at",
+            "id",
+            "reference",
+            "year",
+            "seq",
+            "status",
+            "language",
+            "conversation_id",
+            "submission_key",
+            "full_name",
+            "phone",
+            "region",
+            "category",
+            "respondent",
+            "incident_date",
+            "description",
+            "late",
+            "attachments",
+            "created_at",
+            "updated_at",
+            "erased_at",
         } <= columns
     finally:
         engine.dispose()
@@ -532,8 +517,8 @@ def test_store_migrates_on_first_use(fresh_url):
 
 
 def test_schema_only_from_migrations():
-    source = Path(store_mod.__file__).read_text(encoding="utf-8")
-    assert "create_all" not in source
+    for module in (REPO / "appeals").glob("*.py"):
+        assert "create_all" not in module.read_text(encoding="utf-8"), module
 
 
 # --------------------------------------------------------------------------
@@ -545,7 +530,10 @@ def _cli(url, *args):
     env = dict(os.environ, DATABASE_URL=url, PYTHONIOENCODING="ascii")
     return subprocess.run(
         [sys.executable, "-m", "appeals", *args],
-        cwd=str(REPO), env=env, capture_output=True, timeout=60,
+        cwd=str(REPO),
+        env=env,
+        capture_output=True,
+        timeout=60,
     )
 
 
@@ -558,7 +546,7 @@ def test_cli_list_json(store, db_url):
     a = data[0]
     assert a["reference"] == ref
     assert a["full_name"] == "Айгүл Асанова"
-    assert "Айгүл".encode("utf-8") in proc.stdout  # ensure_ascii=False
+    assert "Айгүл".encode() in proc.stdout  # ensure_ascii=False
     assert a["created_at"] == "2026-06-15T10:00:00+00:00"
     assert a["incident_date"] == "2026-03-12"
 
@@ -584,3 +572,22 @@ def test_cli_errors(tmp_path):
     assert b"Traceback" not in proc.stderr and len(err.strip().splitlines()) == 1
     proc = _cli("postgresql://postgres@127.0.0.1:1/x", "list")
     assert proc.returncode == 1 and b"Traceback" not in proc.stderr
+
+
+def test_every_attachment_key_is_kept(store):
+    att = [
+        {
+            "file_id": "AgAD",
+            "file_unique_id": "AQAD",
+            "name": "фото.jpg",
+            "mime_type": "image/jpeg",
+            "size": 2048,
+            "kind": "photo",
+            "caption": "not kept",
+        }
+    ]
+    ref = store.submit("tg-1", "k1", fields(attachments=att), "ky", now=JUNE).reference
+    kept = store.get(ref)["attachments"]
+    assert kept == [{k: v for k, v in att[0].items() if k != "caption"}]
+    with pytest.raises(ValueError):
+        store.submit("tg-1", "k2", fields(attachments=[{"name": "x.pdf"}]), "ky", now=JUNE)

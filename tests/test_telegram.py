@@ -1,10 +1,10 @@
-"""The Telegram channel (akyikatchy/telegram_channel.py) against a fake Bot API server.
+"""The Telegram channel (akyikatchy/telegram/) against a fake Bot API server.
 
 Three layers:
 
 * pure helpers: text splitting, keyboards, update -> UserMessage conversion;
 * the channel in-process (output, retries, dedup, callback answers, webhook decisions,
-  polling, the setWebhook CLI) against tests/fake_telegram.py over real HTTP;
+  polling, the setWebhook CLI) against tests/support/fake_telegram.py over real HTTP;
 * the real Rasa server and action server (one per module) with the channel from a credentials
   file, Telegram update JSON posted to /webhooks/telegram/webhook, and what the bot sends
   read back from the fake server: commands, buttons, a shared contact, a document, a whole
@@ -14,10 +14,12 @@ Three layers:
 Flow tests assert on structure (who got a reply, keyboards and payloads, Kyrgyz vs Russian)
 rather than exact wording, which belongs to the domain.
 """
+
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import json
 import logging
 import os
@@ -28,30 +30,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Optional
 
 import pytest
+import yaml
 from telegram import Update
 
-import akyikatchy.telegram_channel as tc
-from akyikatchy import telegram_webhook
-from akyikatchy.telegram_channel import (
-    ATTACHMENT_TEXT,
-    MESSAGE_LIMIT,
-    SECRET_HEADER,
-    UNSUPPORTED_TEXT,
-    WEBHOOK_PATH,
-    TelegramInput,
-    UpdateIds,
-    command_text,
-    contact_keyboard,
-    convert_update,
-    inline_keyboard,
-    split_text,
-)
-from scripts.servers import MODEL, free_port, rasa_server
-from tests.fake_telegram import (
+from akyikatchy.telegram import polling_cli, sending, webhook_cli
+from akyikatchy.telegram.channel import TelegramInput
+from akyikatchy.telegram.dispatch import UpdateIds
+from akyikatchy.telegram.sending import contact_keyboard, inline_keyboard, split_text
+from akyikatchy.telegram.settings import MESSAGE_LIMIT, SECRET_HEADER, WEBHOOK_PATH
+from akyikatchy.telegram.updates import ATTACHMENT_TEXT, UNSUPPORTED_TEXT, command_text, convert_update
+from devserver.servers import MODEL, free_port, rasa_server
+from tests.support.fake_telegram import (
     FakeTelegram,
     callback_update,
     contact_update,
@@ -69,6 +63,8 @@ KY_LETTERS = re.compile("[үөңҮӨҢ]")
 CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 REFERENCE = re.compile(r"AK-\d{4}-\d{6}")
 TURN_TIMEOUT = 90.0
+TELEGRAM_LOGGER = "akyikatchy.telegram"
+CHANNEL_CREDENTIALS = f"rest:\n{polling_cli.CHANNEL_KEY}:\n"
 
 # The channel filters this warning itself; pytest resets warning filters per test.
 pytestmark = pytest.mark.filterwarnings("ignore:.*Bot.getUpdates.*")
@@ -78,11 +74,11 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def parse(data: Dict[str, Any]) -> Update:
+def parse(data: dict[str, Any]) -> Update:
     return Update.de_json(data, None)
 
 
-def payloads(messages: List[Dict[str, Any]]) -> List[str]:
+def payloads(messages: list[dict[str, Any]]) -> list[str]:
     found = []
     for m in messages:
         markup = m.get("reply_markup") or {}
@@ -91,7 +87,7 @@ def payloads(messages: List[Dict[str, Any]]) -> List[str]:
     return found
 
 
-def contact_buttons(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def contact_buttons(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for m in messages:
         markup = m.get("reply_markup") or {}
@@ -136,9 +132,14 @@ def test_split_text_counts_utf16_like_telegram():
 
 def test_inline_keyboard_layout_and_payloads():
     two = inline_keyboard([{"title": "Ооба", "payload": "/affirm"}, {"title": "Жок", "payload": "/deny"}])
-    assert two.to_dict() == {"inline_keyboard": [[
-        {"text": "Ооба", "callback_data": "/affirm"}, {"text": "Жок", "callback_data": "/deny"},
-    ]]}
+    assert two.to_dict() == {
+        "inline_keyboard": [
+            [
+                {"text": "Ооба", "callback_data": "/affirm"},
+                {"text": "Жок", "callback_data": "/deny"},
+            ]
+        ]
+    }
     regions = [{"title": f"R{i}", "payload": f'/inform{{"region":"r{i}"}}'} for i in range(5)]
     rows = inline_keyboard(regions).to_dict()["inline_keyboard"]
     assert len(rows) == 5 and all(len(r) == 1 for r in rows)
@@ -149,8 +150,10 @@ def test_inline_keyboard_layout_and_payloads():
 def test_inline_keyboard_skips_payloads_over_64_bytes(caplog):
     long_payload = '/inform{"category":"' + "ы" * 40 + '"}'
     assert len(long_payload.encode()) > 64
-    with caplog.at_level(logging.WARNING, logger="akyikatchy.telegram_channel"):
-        markup = inline_keyboard([{"title": "ok", "payload": "/affirm"}, {"title": "long", "payload": long_payload}])
+    with caplog.at_level(logging.WARNING, logger=TELEGRAM_LOGGER):
+        markup = inline_keyboard(
+            [{"title": "ok", "payload": "/affirm"}, {"title": "long", "payload": long_payload}]
+        )
     assert [b["callback_data"] for r in markup.to_dict()["inline_keyboard"] for b in r] == ["/affirm"]
     assert "exceeds 64 bytes" in caplog.text
     assert inline_keyboard([{"title": "long", "payload": long_payload}]) is None
@@ -167,10 +170,16 @@ def test_contact_keyboard():
 @pytest.mark.parametrize(
     "typed, sent",
     [
-        ("/start", "/greet"), ("/start deep-link", "/greet"), ("/start@akyikatchy_bot", "/greet"),
-        ("/help", "/help"), ("/language", "/switch_language"), ("/cancel", "/cancel"),
-        ("/status", "/check_appeal_status"), ("/STATUS", "/check_appeal_status"),
-        ("Саламатсызбы", "Саламатсызбы"), ("/unknown", "/unknown"),
+        ("/start", "/greet"),
+        ("/start deep-link", "/greet"),
+        ("/start@akyikatchy_bot", "/greet"),
+        ("/help", "/help"),
+        ("/language", "/switch_language"),
+        ("/cancel", "/cancel"),
+        ("/status", "/check_appeal_status"),
+        ("/STATUS", "/check_appeal_status"),
+        ("Саламатсызбы", "Саламатсызбы"),
+        ("/unknown", "/unknown"),
     ],
 )
 def test_commands(typed, sent):
@@ -183,7 +192,10 @@ def test_text_update_to_user_message_fields():
     assert inbound.text == "/greet"
     assert inbound.sender_id == "777"
     assert inbound.metadata == {
-        "telegram_user_id": 777, "language_code": "ru", "chat_type": "private", "update_id": 10,
+        "telegram_user_id": 777,
+        "language_code": "ru",
+        "chat_type": "private",
+        "update_id": 10,
     }
     no_code = convert_update(parse(text_update(user(778, None), "салам")))
     assert no_code.metadata["language_code"] is None and no_code.text == "салам"
@@ -221,8 +233,15 @@ def test_photo_and_document_updates():
 
 
 def test_other_message_types_are_unsupported():
-    sticker = {"file_id": "s", "file_unique_id": "su", "width": 512, "height": 512,
-               "is_animated": False, "is_video": False, "type": "regular"}
+    sticker = {
+        "file_id": "s",
+        "file_unique_id": "su",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     assert convert_update(parse(message_update(user(3), sticker=sticker))).text == UNSUPPORTED_TEXT
     location = {"latitude": 42.87, "longitude": 74.59}
     assert convert_update(parse(message_update(user(3), location=location))).text == UNSUPPORTED_TEXT
@@ -249,6 +268,13 @@ def test_update_ids_are_bounded():
     assert 1 not in seen and seen.add(1)
 
 
+def test_credentials_yml_names_the_channel_class():
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    assert polling_cli.CHANNEL_KEY in credentials and "rest" in credentials
+    module, _, name = polling_cli.CHANNEL_KEY.rpartition(".")
+    assert getattr(importlib.import_module(module), name) is TelegramInput
+
+
 # =========================================================================================
 # The channel in-process against the fake Bot API
 # =========================================================================================
@@ -266,15 +292,15 @@ def fake(fake_server) -> FakeTelegram:
 
 @pytest.fixture
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(tc, "RETRY_BASE_DELAY", 0.01)
-    monkeypatch.setattr(tc, "MAX_RETRY_AFTER", 0.2)
+    monkeypatch.setattr(sending, "RETRY_BASE_DELAY", 0.01)
+    monkeypatch.setattr(sending, "MAX_RETRY_AFTER", 0.2)
 
 
 class Collector:
     """Stands in for Rasa's on_new_message."""
 
     def __init__(self, fail: bool = False, delay: float = 0.0) -> None:
-        self.messages: List[Any] = []
+        self.messages: list[Any] = []
         self.fail = fail
         self.delay = delay
 
@@ -294,7 +320,7 @@ async def eventually(predicate, timeout: float = 10.0) -> Any:
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in %.0f s" % timeout)
+            raise TimeoutError(f"condition not met in {timeout:.0f} s")
         await asyncio.sleep(0.05)
 
 
@@ -323,8 +349,13 @@ async def test_output_text_and_buttons_in_one_message_and_contact_keyboard(fake)
     channel = channel_for(fake)
     out = channel.get_output_channel()
     try:
-        await out.send_response("7", {"text": "<b>*not bold*</b>", "buttons": [
-            {"title": "Ооба", "payload": "/affirm"}, {"title": "Жок", "payload": "/deny"}]})
+        await out.send_response(
+            "7",
+            {
+                "text": "<b>*not bold*</b>",
+                "buttons": [{"title": "Ооба", "payload": "/affirm"}, {"title": "Жок", "payload": "/deny"}],
+            },
+        )
         await out.send_response("7", {"text": "Телефон?", "custom": {"request_contact": "Номеримди жөнөтүү"}})
         await out.send_custom_json("7", {"request_contact": "Share"})
     finally:
@@ -343,19 +374,21 @@ async def test_failing_sends_are_retried_boundedly_and_logged_without_text(fake,
     out = channel.get_output_channel()
     secret_text = "Асанов Бакыт +996555123456"
     try:
-        fake.fail_next("sendMessage", 1, status=429, description="Too Many Requests: retry after 1", retry_after=1)
+        fake.fail_next(
+            "sendMessage", 1, status=429, description="Too Many Requests: retry after 1", retry_after=1
+        )
         fake.fail_next("sendMessage", 1, status=502)
-        with caplog.at_level(logging.INFO, logger="akyikatchy.telegram_channel"):
+        with caplog.at_level(logging.INFO, logger=TELEGRAM_LOGGER):
             started = time.monotonic()
             await out.send_text_message("8", secret_text)
             assert time.monotonic() - started < 2  # retry_after capped
             assert len(fake.sent(8)) == 3  # 429, 502, then delivered
-            fake.fail_next("sendMessage", 1 + tc.SEND_RETRIES, status=502)
+            fake.fail_next("sendMessage", 1 + sending.SEND_RETRIES, status=502)
             await out.send_text_message("8", secret_text)
-            assert len(fake.sent(8)) == 3 + 1 + tc.SEND_RETRIES  # bounded, then dropped
+            assert len(fake.sent(8)) == 3 + 1 + sending.SEND_RETRIES  # bounded, then dropped
             fake.fail_next("sendMessage", 1, status=400, description="Bad Request: chat not found")
             await out.send_text_message("8", secret_text)
-            assert len(fake.sent(8)) == 3 + 1 + tc.SEND_RETRIES + 1  # not retried
+            assert len(fake.sent(8)) == 3 + 1 + sending.SEND_RETRIES + 1  # not retried
     finally:
         await channel.stop()
     assert "dropped after" in caplog.text
@@ -373,7 +406,7 @@ async def test_webhook_decisions(fake, caplog):
         assert channel.handle_webhook(SECRET[:-1], body, collector)[0] == 403
         await asyncio.sleep(0.1)
         assert collector.messages == []
-        with caplog.at_level(logging.WARNING, logger="akyikatchy.telegram_channel"):
+        with caplog.at_level(logging.WARNING, logger=TELEGRAM_LOGGER):
             assert channel.handle_webhook(SECRET, b"{not json", collector)[0] == 200
             assert channel.handle_webhook(SECRET, b'{"update_id": 5, "message": "x"}', collector)[0] == 200
         assert caplog.text.count("unparseable update dropped") == 2
@@ -386,7 +419,7 @@ async def test_webhook_decisions(fake, caplog):
         await channel.stop()
 
     no_token = TelegramInput(token=None, secret_token=SECRET, base_url=fake.base_url)
-    with caplog.at_level(logging.ERROR, logger="akyikatchy.telegram_channel"):
+    with caplog.at_level(logging.ERROR, logger=TELEGRAM_LOGGER):
         caplog.clear()
         assert no_token.handle_webhook(SECRET, body, collector)[0] == 503
         assert no_token.handle_webhook(SECRET, body, collector)[0] == 503
@@ -413,7 +446,7 @@ async def test_redelivered_update_is_processed_once_and_order_is_kept(fake):
 
 
 async def test_a_pressed_button_stays_before_the_next_message(fake, monkeypatch):
-    monkeypatch.setattr(tc, "RETRY_BASE_DELAY", 0.3)
+    monkeypatch.setattr(sending, "RETRY_BASE_DELAY", 0.3)
     fake.fail_next("answerCallbackQuery", 1, status=502)  # the answer takes a retry
     collector = Collector()
     channel = channel_for(fake)
@@ -433,7 +466,7 @@ async def test_callback_query_is_answered_even_when_processing_fails(fake, caplo
     channel = channel_for(fake)
     update = callback_update(user(41, "ky"), "/affirm")
     try:
-        with caplog.at_level(logging.ERROR, logger="akyikatchy.telegram_channel"):
+        with caplog.at_level(logging.ERROR, logger=TELEGRAM_LOGGER):
             channel.accept(update, collector)
             await channel.drain()
     finally:
@@ -449,7 +482,7 @@ async def test_group_chat_gets_nothing(fake, caplog):
     channel = channel_for(fake)
     press = callback_update(user(51), "/affirm", chat=group_chat())
     try:
-        with caplog.at_level(logging.INFO, logger="akyikatchy.telegram_channel"):
+        with caplog.at_level(logging.INFO, logger=TELEGRAM_LOGGER):
             channel.accept(text_update(user(51), "салам", chat=group_chat()), collector)
             channel.accept(press, collector)
             await channel.drain()
@@ -471,8 +504,11 @@ async def test_polling_in_process(fake):
         fake.queue_update(update)
         await eventually(lambda: collector.messages)
         assert [m.text for m in collector.messages] == ["/help"]
-        await eventually(lambda: any(
-            c.params.get("offset") == update["update_id"] + 1 for c in fake.calls_since(0, "getUpdates")))
+        await eventually(
+            lambda: any(
+                c.params.get("offset") == update["update_id"] + 1 for c in fake.calls_since(0, "getUpdates")
+            )
+        )
     finally:
         await channel.stop()
     methods = fake.methods()
@@ -487,9 +523,9 @@ async def test_polling_in_process(fake):
 
 async def test_polling_stops_on_a_rejected_token(fake, caplog):
     channel = TelegramInput(token="999:wrong", base_url=fake.base_url, polling=True, poll_timeout=1)
-    with caplog.at_level(logging.INFO, logger="akyikatchy.telegram_channel"):
+    with caplog.at_level(logging.INFO, logger=TELEGRAM_LOGGER):
         await channel.start_polling(Collector())
-        await asyncio.wait_for(channel._poller, 10)
+        await asyncio.wait_for(channel.poller.task, 10)
         await channel.stop()
     assert "token rejected" in caplog.text
     assert "999:wrong" not in caplog.text
@@ -500,12 +536,12 @@ def test_set_webhook_cli(fake, monkeypatch, capsys):
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.base_url)
     monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
-    assert telegram_webhook.main([]) == 2
+    assert webhook_cli.main([]) == 2
     assert "TELEGRAM_WEBHOOK_URL" in capsys.readouterr().err
     assert fake.calls == []
 
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org" + WEBHOOK_PATH)
-    assert telegram_webhook.main([]) == 0
+    assert webhook_cli.main([]) == 0
     out = capsys.readouterr().out
     assert "webhook set" in out and SECRET not in out and fake.token not in out
     calls = fake.calls_since(0, "setWebhook")
@@ -515,10 +551,10 @@ def test_set_webhook_cli(fake, monkeypatch, capsys):
     assert calls[0].params["allowed_updates"] == ["message", "callback_query"]
 
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", "has spaces")
-    assert telegram_webhook.main([]) == 2
+    assert webhook_cli.main([]) == 2
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:wrong")
-    assert telegram_webhook.main([]) == 1
+    assert webhook_cli.main([]) == 1
     assert "999:wrong" not in capsys.readouterr().err
 
 
@@ -526,7 +562,7 @@ def test_set_webhook_cli(fake, monkeypatch, capsys):
 # The real Rasa server with the channel
 # =========================================================================================
 class TelegramServer:
-    def __init__(self, url: str, fake: FakeTelegram, log_path: Path, startup_calls: List[str]) -> None:
+    def __init__(self, url: str, fake: FakeTelegram, log_path: Path, startup_calls: list[str]) -> None:
         self.url = url
         self.fake = fake
         self.log_path = log_path
@@ -547,22 +583,29 @@ class TelegramServer:
         assert time.monotonic() - started < 5, "the webhook must answer promptly"
         return status
 
-    def tracker(self, sender_id: str) -> Dict[str, Any]:
+    def tracker(self, sender_id: str) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.url}/conversations/{sender_id}/tracker", timeout=10) as r:
             return json.load(r)
 
-    def user_events(self, sender_id: str) -> List[Dict[str, Any]]:
+    def user_events(self, sender_id: str) -> list[dict[str, Any]]:
         return [e for e in self.tracker(sender_id).get("events", []) if e.get("event") == "user"]
 
-    def wait_processed(self, sender_id: str, update_id: int, timeout: float = TURN_TIMEOUT) -> Dict[str, Any]:
+    def wait_processed(self, sender_id: str, update_id: int, timeout: float = TURN_TIMEOUT) -> dict[str, Any]:
         """Wait until Rasa has handled the update (its user event, then action_listen)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             events = self.tracker(sender_id).get("events", [])
             for i, event in enumerate(events):
-                if event.get("event") == "user" and (event.get("metadata") or {}).get("update_id") == update_id:
+                if (
+                    event.get("event") == "user"
+                    and (event.get("metadata") or {}).get("update_id") == update_id
+                ):
                     last = events[-1]
-                    if i < len(events) - 1 and last.get("event") == "action" and last.get("name") == "action_listen":
+                    if (
+                        i < len(events) - 1
+                        and last.get("event") == "action"
+                        and last.get("name") == "action_listen"
+                    ):
                         return event
             time.sleep(0.1)
         raise TimeoutError(f"update {update_id} not processed by Rasa within {timeout:.0f} s")
@@ -573,7 +616,7 @@ class TelegramServer:
 
 def _credentials(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("telegram") / "credentials.yml"
-    path.write_text("rest:\nakyikatchy.telegram_channel.TelegramInput:\n", encoding="utf-8")
+    path.write_text(CHANNEL_CREDENTIALS, encoding="utf-8")
     return path
 
 
@@ -602,30 +645,33 @@ class Chat:
         self.user = user(user_id, language_code, first_name="Бакыт")
         self.user_id = user_id
 
-    def turn(self, update: Dict[str, Any]) -> List[Dict[str, Any]]:
+    def turn(self, update: dict[str, Any]) -> list[dict[str, Any]]:
         """Post one update and return what the bot sent to this chat in answer."""
         mark = self.server.fake.mark()
         assert self.server.post(update) == 200
         self.server.wait_processed(str(self.user_id), update["update_id"])
         return self.server.fake.sent(self.user_id, mark)
 
-    def say(self, text: str) -> List[Dict[str, Any]]:
+    def say(self, text: str) -> list[dict[str, Any]]:
         return self.turn(text_update(self.user, text))
 
-    def press(self, data: str) -> List[Dict[str, Any]]:
+    def press(self, data: str) -> list[dict[str, Any]]:
         mark = self.server.fake.mark()
         update = callback_update(self.user, data)
         replies = self.turn(update)
-        answered = [c.params.get("callback_query_id") for c in self.server.fake.calls_since(mark, "answerCallbackQuery")]
+        answered = [
+            c.params.get("callback_query_id")
+            for c in self.server.fake.calls_since(mark, "answerCallbackQuery")
+        ]
         assert update["callback_query"]["id"] in answered, "callback query not answered"
         return replies
 
 
-def _texts(messages: List[Dict[str, Any]]) -> str:
+def _texts(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
 
 
-def in_language(messages: List[Dict[str, Any]], language: str) -> bool:
+def in_language(messages: list[dict[str, Any]], language: str) -> bool:
     text = _texts(messages)
     if language == "ky":
         return bool(KY_LETTERS.search(text))
@@ -650,10 +696,15 @@ def test_start_greets_in_the_telegram_language_with_a_menu(telegram_server):
         assert meta["chat_type"] == "private"
 
 
-@pytest.mark.parametrize("user_id, command, intent", [
-    (920001, "/help", "help"), (920002, "/language", "switch_language"),
-    (920003, "/status", "check_appeal_status"), (920004, "/cancel", "cancel"),
-])
+@pytest.mark.parametrize(
+    "user_id, command, intent",
+    [
+        (920001, "/help", "help"),
+        (920002, "/language", "switch_language"),
+        (920003, "/status", "check_appeal_status"),
+        (920004, "/cancel", "cancel"),
+    ],
+)
 def test_commands_reach_rasa_as_intents_and_get_an_answer(telegram_server, user_id, command, intent):
     chat = Chat(telegram_server, user_id, "ru")
     replies = chat.say(command)
@@ -686,8 +737,11 @@ def test_redelivered_update_is_processed_once(telegram_server):
     telegram_server.wait_processed("930002", update["update_id"])
     assert telegram_server.post(update) == 200
     time.sleep(2)
-    events = [e for e in telegram_server.user_events("930002")
-              if e["metadata"].get("update_id") == update["update_id"]]
+    events = [
+        e
+        for e in telegram_server.user_events("930002")
+        if e["metadata"].get("update_id") == update["update_id"]
+    ]
     assert len(events) == 1
     first_answer = telegram_server.fake.sent(930002, mark)
     assert first_answer
@@ -728,8 +782,15 @@ def test_unparseable_update_is_answered_200_and_logged(telegram_server):
 
 def test_unsupported_message_and_photo_reach_rasa(telegram_server):
     chat = Chat(telegram_server, 930006, "ky")
-    sticker = {"file_id": "s", "file_unique_id": "su", "width": 512, "height": 512,
-               "is_animated": False, "is_video": False, "type": "regular"}
+    sticker = {
+        "file_id": "s",
+        "file_unique_id": "su",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
     chat.turn(message_update(chat.user, sticker=sticker))
     assert telegram_server.user_events("930006")[-1]["text"] == UNSUPPORTED_TEXT
     chat.turn(photo_update(chat.user))
@@ -747,7 +808,8 @@ def test_long_answer_through_rasa_is_split(telegram_server):
     request = urllib.request.Request(
         f"{telegram_server.url}/conversations/{chat_id}/tracker/events?output_channel=telegram&execute_side_effects=true",
         data=json.dumps({"event": "bot", "text": text}).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
@@ -780,14 +842,16 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
     texts = APPEAL_TEXTS[language]
     user_id = 940001 if language == "ky" else 940002
     chat = Chat(telegram_server, user_id, language)
-    problems: List[str] = []
+    problems: list[str] = []
 
-    def check(ok: Any, step: str, what: str, replies: Optional[List[Dict[str, Any]]] = None) -> None:
+    def check(ok: Any, step: str, what: str, replies: Optional[list[dict[str, Any]]] = None) -> None:
         if not ok:
             shown = _texts(replies or [])[:300].replace("\n", " / ")
             problems.append(f"{step}: {what}" + (f" [bot said: {shown!r}]" if replies is not None else ""))
 
-    def step(name: str, replies: List[Dict[str, Any]], expect_payloads: List[str] = ()) -> List[Dict[str, Any]]:
+    def step(
+        name: str, replies: list[dict[str, Any]], expect_payloads: list[str] = ()
+    ) -> list[dict[str, Any]]:
         check(replies, name, "no reply", replies)
         if replies:
             check(in_language(replies, language), name, f"reply not in {language}", replies)
@@ -800,12 +864,23 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
     step("file appeal", chat.say(texts["file"]), ["/affirm", "/deny"])
     step("consent", chat.press("/affirm"))
     asked_phone = step("full name", chat.say("Асанов Бакыт Маратович"))
-    check(contact_buttons(asked_phone), "full name", "the phone question has no 'share my number' button", asked_phone)
-    step("phone (shared contact)", chat.turn(contact_update(chat.user, "996555123456")),
-         ['/inform{"region":"bishkek"}'])
+    check(
+        contact_buttons(asked_phone),
+        "full name",
+        "the phone question has no 'share my number' button",
+        asked_phone,
+    )
+    step(
+        "phone (shared contact)",
+        chat.turn(contact_update(chat.user, "996555123456")),
+        ['/inform{"region":"bishkek"}'],
+    )
     contact_event = telegram_server.user_events(str(user_id))[-1]
-    check(contact_event["text"] == "+996555123456" and contact_event["metadata"].get("contact") is True,
-          "phone (shared contact)", "contact not passed as '+996555123456' with contact: true")
+    check(
+        contact_event["text"] == "+996555123456" and contact_event["metadata"].get("contact") is True,
+        "phone (shared contact)",
+        "contact not passed as '+996555123456' with contact: true",
+    )
     step("region", chat.press('/inform{"region":"bishkek"}'), ['/inform{"category":"labour"}'])
     step("category", chat.press('/inform{"category":"labour"}'))
     step("respondent", chat.say(texts["respondent"]))
@@ -824,9 +899,12 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
     check(found, "confirm", "no reference AK-YYYY-NNNNNN in the replies", confirmed)
     if found:
         listing = subprocess.run(
-            [sys.executable, "-m", "appeals", "list", "--json"], cwd=ROOT,
+            [sys.executable, "-m", "appeals", "list", "--json"],
+            cwd=ROOT,
             env={**os.environ, "DATABASE_URL": database_url},
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert listing.returncode == 0, listing.stderr
         rows = {row["reference"]: row for row in json.loads(listing.stdout)}
@@ -836,19 +914,22 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
             check(row["conversation_id"] == str(user_id), "appeals list", "owner is not the Telegram user id")
             check("555123456" in re.sub(r"\D", "", row["phone"] or ""), "appeals list", "phone not stored")
             check(row["language"] == language, "appeals list", f"language {row['language']!r}")
-            check(any(a.get("file_id") == file_id for a in row["attachments"]), "appeals list",
-                  f"the document is not attached (attachments: {row['attachments']})")
+            check(
+                any(a.get("file_id") == file_id for a in row["attachments"]),
+                "appeals list",
+                f"the document is not attached (attachments: {row['attachments']})",
+            )
     assert not problems, "\n".join(problems)
 
 
 # =========================================================================================
-# Polling mode: `python -m akyikatchy.telegram_polling` (action server + Rasa) against a fake
+# Polling mode: `python -m akyikatchy.telegram.polling_cli` (action server + Rasa) against a fake
 # =========================================================================================
 def test_polling_mode_through_the_cli(database_url, tmp_path):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` first")
     credentials = tmp_path / "credentials.yml"
-    credentials.write_text("rest:\nakyikatchy.telegram_channel.TelegramInput:\n", encoding="utf-8")
+    credentials.write_text(CHANNEL_CREDENTIALS, encoding="utf-8")
     log_path = tmp_path / "polling.log"
     update = text_update(user(950001, "ru"), "/start")
     with FakeTelegram() as fake, open(log_path, "wb") as log:
@@ -865,9 +946,19 @@ def test_polling_mode_through_the_cli(database_url, tmp_path):
         env.pop("TELEGRAM_SECRET_TOKEN", None)  # polling needs only the token
         env.pop("TELEGRAM_POLLING", None)
         process = subprocess.Popen(
-            [sys.executable, "-m", "akyikatchy.telegram_polling", "--credentials", str(credentials),
-             "--action-log", str(tmp_path / "actions.log")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "akyikatchy.telegram.polling_cli",
+                "--credentials",
+                str(credentials),
+                "--action-log",
+                str(tmp_path / "actions.log"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 300
@@ -878,8 +969,12 @@ def test_polling_mode_through_the_cli(database_url, tmp_path):
             assert fake.calls_since(0, "deleteWebhook"), "deleteWebhook before polling"
             fake.queue_update(update)
             replies = fake.wait_for(lambda f: f.sent(950001), TURN_TIMEOUT)
-            fake.wait_for(lambda f: any(c.params.get("offset") == update["update_id"] + 1
-                                        for c in f.calls_since(0, "getUpdates")), 10)
+            fake.wait_for(
+                lambda f: any(
+                    c.params.get("offset") == update["update_id"] + 1 for c in f.calls_since(0, "getUpdates")
+                ),
+                10,
+            )
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -892,8 +987,10 @@ def test_polling_mode_through_the_cli(database_url, tmp_path):
         assert len(fake.calls_since(0, "getUpdates")) == polls, "polling goes on after the server stopped"
     methods = fake.methods()
     assert methods.index("deleteWebhook") < methods.index("getUpdates")
-    assert all(c.params.get("allowed_updates") == ["message", "callback_query"]
-               for c in fake.calls_since(0, "getUpdates"))
+    assert all(
+        c.params.get("allowed_updates") == ["message", "callback_query"]
+        for c in fake.calls_since(0, "getUpdates")
+    )
     assert in_language(replies, "ru") and payloads(replies)
     text = log_path.read_text(encoding="utf-8", errors="replace")
     assert "long polling started" in text and "long polling stopped" in text

@@ -1,8 +1,8 @@
 """Alembic environment of the appeals database.
 
-Used through :func:`appeals.store.migrate`, which builds the Alembic config in
+Used through :func:`appeals.db.migrate`, which builds the Alembic config in
 code and hands over an open connection (``config.attributes["connection"]``)
-of an engine made by :func:`appeals.store.make_engine`.
+of an engine made by :func:`appeals.db.make_engine`.
 
 The whole upgrade runs in ONE transaction, which also serialises concurrent
 migrators (two processes starting at once):
@@ -12,6 +12,7 @@ migrators (two processes starting at once):
 * PostgreSQL: a transaction-scoped advisory lock is taken before Alembic reads
   its version table; DDL is transactional there.
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -37,9 +38,7 @@ def run_migrations_offline() -> None:
 def _run(connection) -> None:
     with connection.begin():
         if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
-            )
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         context.configure(
             connection=connection,
             target_metadata=None,
@@ -54,7 +53,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from appeals.store import make_engine  # same engine setup as the app
+    from appeals.db import make_engine  # same engine setup as the app
 
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     try:

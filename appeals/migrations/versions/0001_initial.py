@@ -4,8 +4,9 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-28
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -47,7 +48,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("submission_key", name="uq_appeals_submission_key"),
         sa.UniqueConstraint("year", "seq", name="uq_appeals_year_seq"),
         sa.CheckConstraint(
-            "status IN (%s)" % ", ".join("'%s'" % s for s in STATUSES),
+            "status IN ({})".format(", ".join(f"'{s}'" for s in STATUSES)),
             name="ck_appeals_status",
         ),
         sa.CheckConstraint("seq > 0", name="ck_appeals_seq_positive"),

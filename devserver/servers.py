@@ -3,6 +3,7 @@
 Shared by `make run`, the end-to-end tests and the benchmark so all three run the
 assistant the same way.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,7 +44,7 @@ def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = No
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+def base_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -63,10 +65,13 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def action_server(port: int, env: Optional[Dict[str, str]] = None, log=None) -> Iterator[str]:
+def action_server(port: int, env: Optional[dict[str, str]] = None, log=None) -> Iterator[str]:
     process = subprocess.Popen(
         [str(BIN / "rasa"), "run", "actions", "--port", str(port)],
-        cwd=ROOT, env=base_env(env), stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=base_env(env),
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", 120, process)
@@ -81,17 +86,30 @@ def rasa_server(
     action_url: str,
     model: Path = MODEL,
     credentials: Optional[Path] = None,
-    env: Optional[Dict[str, str]] = None,
+    env: Optional[dict[str, str]] = None,
     log=None,
 ) -> Iterator[str]:
     command = [
-        str(BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
-        "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml"),
-        "--credentials", str(credentials or ROOT / "credentials.yml"),
+        str(BIN / "rasa"),
+        "run",
+        "--enable-api",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(credentials or ROOT / "credentials.yml"),
     ]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=base_env({"ACTION_SERVER_URL": action_url, **(env or {})}),
-        stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        command,
+        cwd=ROOT,
+        env=base_env({"ACTION_SERVER_URL": action_url, **(env or {})}),
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/status", 300, process)

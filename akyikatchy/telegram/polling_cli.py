@@ -6,11 +6,12 @@ server (127.0.0.1:$ACTION_PORT, default 5055; log in results/action_server.log),
 ``TELEGRAM_POLLING=1``.  Inside the Rasa server the channel deletes any webhook and long-polls
 getUpdates, feeding the same handler as the webhook.  Ctrl-C stops both.
 
-    python -m akyikatchy.telegram_polling [--no-action-server] [--credentials FILE]
-                                          [--model FILE] [--action-log FILE]
+    python -m akyikatchy.telegram.polling_cli [--no-action-server] [--credentials FILE]
+                                              [--model FILE] [--action-log FILE]
 
 Exit codes: Rasa's exit code, or 2 for missing settings (token, model, channel entry).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,30 +20,36 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Optional
 
 import yaml
 
-from akyikatchy.telegram_channel import ENV_POLLING, ENV_TOKEN
+from akyikatchy.telegram.settings import ENV_POLLING, ENV_TOKEN
+from devserver.servers import BIN, MODEL, ROOT, action_server, base_env, stop
 
-CHANNEL_KEY = "akyikatchy.telegram_channel.TelegramInput"
+# How credentials.yml names the channel (the class path of channel.TelegramInput).
+CHANNEL_KEY = "akyikatchy.telegram.channel.TelegramInput"
 EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m akyikatchy.telegram_polling",
+        prog="python -m akyikatchy.telegram.polling_cli",
         description=f"Run Rasa on Telegram by long polling ({ENV_TOKEN}).",
     )
     p.add_argument("--credentials", type=Path, default=None, help="default: credentials.yml")
     p.add_argument("--model", type=Path, default=None, help="default: models/akyikatchy.tar.gz")
     p.add_argument(
-        "--no-action-server", action="store_true",
+        "--no-action-server",
+        action="store_true",
         help="use the action server at $ACTION_SERVER_URL instead of starting one",
     )
     p.add_argument(
-        "--action-log", type=Path, default=None,
+        "--action-log",
+        type=Path,
+        default=None,
         help="action server log (default: results/action_server.log)",
     )
     return p
@@ -59,8 +66,6 @@ def _names_channel(path: Path) -> bool:
 
 @contextlib.contextmanager
 def _actions(start: bool, log_path: Optional[Path]) -> Iterator[str]:
-    from scripts.servers import ROOT, action_server
-
     if not start:
         yield os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
         return
@@ -76,9 +81,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    from scripts.servers import BIN, MODEL, ROOT, base_env, stop
 
     if not os.environ.get(ENV_TOKEN, "").strip():
         print(f"error: {ENV_TOKEN} not set (the bot token from @BotFather)", file=sys.stderr)
@@ -95,9 +99,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     port = os.environ.get("RASA_PORT", "5005")
     with _actions(not args.no_action_server, args.action_log) as action_url:
         command = [
-            str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", port,
-            "--model", str(model), "--endpoints", str(ROOT / "endpoints.yml"),
-            "--credentials", str(credentials),
+            str(BIN / "rasa"),
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            port,
+            "--model",
+            str(model),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--credentials",
+            str(credentials),
         ]
         env = base_env({"ACTION_SERVER_URL": action_url, ENV_POLLING: "1"})
         print(f"Rasa on 127.0.0.1:{port}, polling Telegram. Ctrl-C stops.", flush=True)

@@ -1,10 +1,15 @@
 """Which language (Kyrgyz or Russian) a message is written in, and which one to answer in.
 
+The contract's language rules as pure functions (:func:`choose_language`); the Rasa
+process reads them off its tracker in ``akyikatchy/rasa_language.py`` and records the
+answer in the ``language`` slot, which the action server then only reads.
+
 The detector is a small naive-Bayes model over words and character n-grams, fitted on the
 project's own NLU examples (``data/nlu_ky.yml`` / ``data/nlu_ru.yml``), so content authors
 improve it by adding examples.  Kyrgyz typed without ү ө ң is handled by folding those letters
 before scoring; a message containing them is Kyrgyz outright.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,13 +18,16 @@ import os
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Optional
 
 KY = "ky"
 RU = "ru"
 LANGUAGES = (KY, RU)
 DEFAULT_LANGUAGE = KY
+#: The slot that records the conversation's language (set by the Rasa-side LanguagePolicy).
+LANGUAGE_SLOT = "language"
 
 # Slots whose answers are names, numbers or dates: they never flip the language.
 NEUTRAL_SLOTS = frozenset({"full_name", "phone", "incident_date", "region", "category"})
@@ -55,12 +63,13 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
+    """The folded words of a message."""
     return _WORD.findall(fold(text))
 
 
-def _features(text: str) -> List[str]:
-    feats: List[str] = []
+def _features(text: str) -> list[str]:
+    feats: list[str] = []
     for word in words(text):
         feats.append("w:" + word)
         padded = f" {word} "
@@ -69,7 +78,7 @@ def _features(text: str) -> List[str]:
     return feats
 
 
-def _looks_like_name(text: str) -> bool:
+def looks_like_name(text: str) -> bool:
     """'Асанов Бакыт Маратович', 'Бишкек': capitalised words only, no language evidence."""
     tokens = text.split()
     if not 1 <= len(tokens) <= 5:
@@ -84,10 +93,10 @@ class LanguageDetector:
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
-        self._log_odds: Dict[str, float] = {}
+        self._log_odds: dict[str, float] = {}
         self._prior = 0.0
 
-    def fit(self, ky_texts: Iterable[str], ru_texts: Iterable[str]) -> "LanguageDetector":
+    def fit(self, ky_texts: Iterable[str], ru_texts: Iterable[str]) -> LanguageDetector:
         counts = {KY: Counter(), RU: Counter()}
         docs = {KY: 0, RU: 0}
         for lang, texts in ((KY, ky_texts), (RU, ru_texts)):
@@ -104,7 +113,7 @@ class LanguageDetector:
         self._prior = math.log(max(docs[KY], 1) / max(docs[RU], 1))
         return self
 
-    def score(self, text: str) -> Tuple[float, int]:
+    def score(self, text: str) -> tuple[float, int]:
         """Mean log-odds (positive: Kyrgyz) over the known features, and their number."""
         known = [self._log_odds[f] for f in _features(text) if f in self._log_odds]
         if not known:
@@ -123,7 +132,7 @@ class LanguageDetector:
         tokens = words(text)
         if not tokens or sum(len(t) for t in tokens) < 2:
             return None
-        if _looks_like_name(text) or all(t in NEUTRAL_WORDS for t in tokens):
+        if looks_like_name(text) or all(t in NEUTRAL_WORDS for t in tokens):
             return None
         mean, n = self.score(text)
         mean += MARKER_WEIGHT * (
@@ -138,13 +147,13 @@ class LanguageDetector:
         return KY if mean > 0 else RU
 
 
-def read_nlu_examples(path: Path) -> List[str]:
+def read_nlu_examples(path: Path) -> list[str]:
     """Plain example texts of an NLU YAML file, entity annotations removed."""
     import yaml  # local import: only needed when fitting
 
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
-    texts: List[str] = []
+    texts: list[str] = []
     for block in data.get("nlu") or []:
         if "intent" not in block:
             continue
@@ -156,6 +165,7 @@ def read_nlu_examples(path: Path) -> List[str]:
 
 
 def data_dir() -> Path:
+    """The NLU files the detector is fitted on (``AKY_DATA_DIR``, default ``data/``)."""
     return Path(os.environ.get("AKY_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
 
 
@@ -164,7 +174,11 @@ _lock = threading.Lock()
 
 
 def default_detector() -> LanguageDetector:
-    """The detector fitted on the project's NLU files, built once per process."""
+    """The detector fitted on the project's NLU files, lazily, once per process.
+
+    Only the Rasa process needs it (the action server reads the ``language`` slot);
+    fitting takes a fraction of a second.
+    """
     global _default
     if _default is None:
         with _lock:
@@ -186,7 +200,7 @@ def detect_language(text: Optional[str]) -> Optional[str]:
 def choose_language(
     text: Optional[str],
     intent: Optional[str],
-    entities: Sequence[Dict],
+    entities: Sequence[dict],
     current: Optional[str],
     language_was_set: bool,
     telegram_code: Optional[str],

@@ -10,6 +10,7 @@ scripted with :meth:`FakeTelegram.fail_next`.
 
 The ``*_update`` helpers build real Telegram update JSON for the webhook.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -27,15 +29,23 @@ BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Akyikatchy", "userna
 
 # Parameters whose values are plain strings: never JSON-decoded.
 _STRING_PARAMS = {
-    "text", "callback_query_id", "secret_token", "url", "action", "parse_mode", "caption",
-    "photo", "document", "ip_address",
+    "text",
+    "callback_query_id",
+    "secret_token",
+    "url",
+    "action",
+    "parse_mode",
+    "caption",
+    "photo",
+    "document",
+    "ip_address",
 }
 
 
 @dataclass
 class Call:
     method: str
-    params: Dict[str, Any]
+    params: dict[str, Any]
     token: str
     at: float = field(default_factory=time.monotonic)
 
@@ -51,10 +61,10 @@ class FakeTelegram:
     def __init__(self, token: str = DEFAULT_TOKEN) -> None:
         self.token = token
         self.port: Optional[int] = None
-        self.calls: List[Call] = []
-        self.webhook: Dict[str, Any] = {}
-        self._updates: List[Dict[str, Any]] = []
-        self._failures: Dict[str, List[_Failure]] = {}
+        self.calls: list[Call] = []
+        self.webhook: dict[str, Any] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._failures: dict[str, list[_Failure]] = {}
         self._message_ids = itertools.count(1000)
         self._lock = threading.Condition()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -67,7 +77,7 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         self._thread = threading.Thread(target=self._serve, name="fake-telegram", daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
@@ -80,7 +90,7 @@ class FakeTelegram:
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> "FakeTelegram":
+    def __enter__(self) -> FakeTelegram:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -105,21 +115,23 @@ class FakeTelegram:
             loop.close()
 
     # -- scripting and inspection (thread-safe) -------------------------------------------
-    def queue_update(self, update: Dict[str, Any]) -> None:
+    def queue_update(self, update: dict[str, Any]) -> None:
         """Serve ``update`` to the next getUpdates call (until confirmed by the offset)."""
         with self._lock:
             self._updates.append(update)
             self._lock.notify_all()
 
     def fail_next(
-        self, method: str, times: int = 1, status: int = 502,
-        description: str = "Bad Gateway", retry_after: Optional[int] = None,
+        self,
+        method: str,
+        times: int = 1,
+        status: int = 502,
+        description: str = "Bad Gateway",
+        retry_after: Optional[int] = None,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail (e.g. 502, or 429 + retry_after)."""
         with self._lock:
-            self._failures.setdefault(method, []).extend(
-                [_Failure(status, description, retry_after)] * times
-            )
+            self._failures.setdefault(method, []).extend([_Failure(status, description, retry_after)] * times)
 
     def reset(self) -> None:
         with self._lock:
@@ -131,24 +143,23 @@ class FakeTelegram:
         with self._lock:
             return len(self.calls)
 
-    def calls_since(self, mark: int = 0, method: Optional[str] = None) -> List[Call]:
+    def calls_since(self, mark: int = 0, method: Optional[str] = None) -> list[Call]:
         with self._lock:
             calls = list(self.calls[mark:])
         return [c for c in calls if method is None or c.method == method]
 
-    def methods(self, mark: int = 0) -> List[str]:
+    def methods(self, mark: int = 0) -> list[str]:
         return [c.method for c in self.calls_since(mark)]
 
-    def sent(self, chat_id: Optional[int] = None, mark: int = 0) -> List[Dict[str, Any]]:
+    def sent(self, chat_id: Optional[int] = None, mark: int = 0) -> list[dict[str, Any]]:
         """Parameters of the sendMessage calls (to ``chat_id``) since ``mark``."""
         return [
-            c.params for c in self.calls_since(mark, "sendMessage")
+            c.params
+            for c in self.calls_since(mark, "sendMessage")
             if chat_id is None or str(c.params.get("chat_id")) == str(chat_id)
         ]
 
-    def wait_for(
-        self, predicate: Callable[["FakeTelegram"], Any], timeout: float = 30.0
-    ) -> Any:
+    def wait_for(self, predicate: Callable[[FakeTelegram], Any], timeout: float = 30.0) -> Any:
         """Wait until ``predicate(self)`` is truthy; return its value (TimeoutError if not)."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -158,12 +169,12 @@ class FakeTelegram:
                     return value
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("fake Telegram: condition not met in %.0f s" % timeout)
+                    raise TimeoutError(f"fake Telegram: condition not met in {timeout:.0f} s")
                 self._lock.wait(min(remaining, 0.2))
 
     # -- HTTP ----------------------------------------------------------------------------
-    async def _params(self, request: web.Request) -> Dict[str, Any]:
-        raw: Dict[str, Any] = dict(request.query)
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        raw: dict[str, Any] = dict(request.query)
         content_type = request.content_type or ""
         if request.method == "POST" and request.can_read_body:
             if content_type == "application/json":
@@ -177,7 +188,7 @@ class FakeTelegram:
                     raw[key] = {"filename": value.filename, "size": len(value.file.read())}
                 else:
                     raw[key] = value
-        params: Dict[str, Any] = {}
+        params: dict[str, Any] = {}
         for key, value in raw.items():
             if isinstance(value, str) and key not in _STRING_PARAMS:
                 try:
@@ -189,7 +200,7 @@ class FakeTelegram:
 
     @staticmethod
     def _error(status: int, description: str, retry_after: Optional[int] = None) -> web.Response:
-        body: Dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         return web.json_response(body, status=status)
@@ -215,12 +226,15 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": result})
 
     # -- Bot API methods -------------------------------------------------------------------
-    def _message(self, params: Dict[str, Any], **content: Any) -> Dict[str, Any]:
+    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id")
-        message: Dict[str, Any] = {
+        message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group"},
+            "chat": {
+                "id": chat_id,
+                "type": "private" if isinstance(chat_id, int) and chat_id > 0 else "group",
+            },
             "from": BOT_USER,
             **content,
         }
@@ -228,43 +242,51 @@ class FakeTelegram:
             message["reply_markup"] = params["reply_markup"]
         return message
 
-    async def _m_getMe(self, params: Dict[str, Any]) -> Any:
+    async def _m_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
 
-    async def _m_sendMessage(self, params: Dict[str, Any]) -> Any:
+    async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         return self._message(params, text=str(params.get("text", "")))
 
-    async def _m_sendPhoto(self, params: Dict[str, Any]) -> Any:
-        return self._message(params, photo=[{
-            "file_id": "sent-photo", "file_unique_id": "sent-photo-u", "width": 1, "height": 1,
-        }])
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return self._message(
+            params,
+            photo=[
+                {
+                    "file_id": "sent-photo",
+                    "file_unique_id": "sent-photo-u",
+                    "width": 1,
+                    "height": 1,
+                }
+            ],
+        )
 
-    async def _m_sendChatAction(self, params: Dict[str, Any]) -> Any:
+    async def _m_sendChatAction(self, params: dict[str, Any]) -> Any:
         return True
 
-    async def _m_answerCallbackQuery(self, params: Dict[str, Any]) -> Any:
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True
 
-    async def _m_setWebhook(self, params: Dict[str, Any]) -> Any:
+    async def _m_setWebhook(self, params: dict[str, Any]) -> Any:
         with self._lock:
             self.webhook = dict(params)
         return True
 
-    async def _m_deleteWebhook(self, params: Dict[str, Any]) -> Any:
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> Any:
         with self._lock:
             self.webhook = {}
         return True
 
-    async def _m_getWebhookInfo(self, params: Dict[str, Any]) -> Any:
+    async def _m_getWebhookInfo(self, params: dict[str, Any]) -> Any:
         with self._lock:
             url = self.webhook.get("url", "")
             allowed = self.webhook.get("allowed_updates")
-        info: Dict[str, Any] = {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+        info: dict[str, Any] = {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
         if allowed:
             info["allowed_updates"] = allowed
         return info
 
-    async def _m_getUpdates(self, params: Dict[str, Any]) -> Any:
+    async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = params.get("offset")
         timeout = min(float(params.get("timeout") or 0), 30.0)
         limit = int(params.get("limit") or 100)
@@ -289,21 +311,23 @@ def next_update_id() -> int:
     return next(_update_ids)
 
 
-def user(user_id: int, language_code: Optional[str] = "ky", first_name: str = "Test") -> Dict[str, Any]:
-    data: Dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+def user(user_id: int, language_code: Optional[str] = "ky", first_name: str = "Test") -> dict[str, Any]:
+    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
     if language_code is not None:
         data["language_code"] = language_code
     return data
 
 
-def private_chat(user_id: int, first_name: str = "Test") -> Dict[str, Any]:
+def private_chat(user_id: int, first_name: str = "Test") -> dict[str, Any]:
     return {"id": user_id, "type": "private", "first_name": first_name}
 
 
 def message_update(
-    from_user: Dict[str, Any], chat: Optional[Dict[str, Any]] = None,
-    update_id: Optional[int] = None, **content: Any,
-) -> Dict[str, Any]:
+    from_user: dict[str, Any],
+    chat: Optional[dict[str, Any]] = None,
+    update_id: Optional[int] = None,
+    **content: Any,
+) -> dict[str, Any]:
     """An update with a message; ``content`` is e.g. text=..., contact=..., document=..."""
     message = {
         "message_id": next(_message_ids),
@@ -318,14 +342,16 @@ def message_update(
     return {"update_id": update_id if update_id is not None else next_update_id(), "message": message}
 
 
-def text_update(from_user: Dict[str, Any], text: str, **kwargs: Any) -> Dict[str, Any]:
+def text_update(from_user: dict[str, Any], text: str, **kwargs: Any) -> dict[str, Any]:
     return message_update(from_user, text=text, **kwargs)
 
 
 def callback_update(
-    from_user: Dict[str, Any], data: str, chat: Optional[Dict[str, Any]] = None,
+    from_user: dict[str, Any],
+    data: str,
+    chat: Optional[dict[str, Any]] = None,
     update_id: Optional[int] = None,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     chat = chat or private_chat(from_user["id"], from_user.get("first_name", "Test"))
     return {
         "update_id": update_id if update_id is not None else next_update_id(),
@@ -345,16 +371,19 @@ def callback_update(
     }
 
 
-def contact_update(from_user: Dict[str, Any], phone: str, own: bool = True, **kwargs: Any) -> Dict[str, Any]:
-    contact: Dict[str, Any] = {"phone_number": phone, "first_name": from_user.get("first_name", "Test")}
+def contact_update(from_user: dict[str, Any], phone: str, own: bool = True, **kwargs: Any) -> dict[str, Any]:
+    contact: dict[str, Any] = {"phone_number": phone, "first_name": from_user.get("first_name", "Test")}
     contact["user_id"] = from_user["id"] if own else from_user["id"] + 1
     return message_update(from_user, contact=contact, **kwargs)
 
 
 def document_update(
-    from_user: Dict[str, Any], file_name: str = "complaint.pdf", size: int = 12345,
-    mime_type: str = "application/pdf", **kwargs: Any,
-) -> Dict[str, Any]:
+    from_user: dict[str, Any],
+    file_name: str = "complaint.pdf",
+    size: int = 12345,
+    mime_type: str = "application/pdf",
+    **kwargs: Any,
+) -> dict[str, Any]:
     document = {
         "file_id": f"BQACAgIAAxkBAAI{next_update_id()}",
         "file_unique_id": f"AgAD{next_update_id()}",
@@ -365,15 +394,22 @@ def document_update(
     return message_update(from_user, document=document, **kwargs)
 
 
-def photo_update(from_user: Dict[str, Any], sizes=((90, 67, 1200), (320, 240, 15000), (1280, 960, 120000)), **kwargs: Any) -> Dict[str, Any]:
+def photo_update(
+    from_user: dict[str, Any], sizes=((90, 67, 1200), (320, 240, 15000), (1280, 960, 120000)), **kwargs: Any
+) -> dict[str, Any]:
     base = next_update_id()
     photo = [
-        {"file_id": f"AgACAgIAAxkBAAI{base}_{w}", "file_unique_id": f"AQAD{base}_{w}",
-         "width": w, "height": h, "file_size": s}
+        {
+            "file_id": f"AgACAgIAAxkBAAI{base}_{w}",
+            "file_unique_id": f"AQAD{base}_{w}",
+            "width": w,
+            "height": h,
+            "file_size": s,
+        }
         for w, h, s in sizes
     ]
     return message_update(from_user, photo=photo, **kwargs)
 
 
-def group_chat(chat_id: int = -1001234567890, kind: str = "supergroup") -> Dict[str, Any]:
+def group_chat(chat_id: int = -1001234567890, kind: str = "supergroup") -> dict[str, Any]:
     return {"id": chat_id, "type": kind, "title": "Some group"}

@@ -2,9 +2,9 @@
 
     TELEGRAM_BOT_TOKEN=... TELEGRAM_SECRET_TOKEN=... \\
     TELEGRAM_WEBHOOK_URL=https://example.org/webhooks/telegram/webhook \\
-        python -m akyikatchy.telegram_webhook            # setWebhook
-    python -m akyikatchy.telegram_webhook --delete       # deleteWebhook (back to polling)
-    python -m akyikatchy.telegram_webhook --info         # getWebhookInfo
+        python -m akyikatchy.telegram.webhook_cli            # setWebhook
+    python -m akyikatchy.telegram.webhook_cli --delete       # deleteWebhook (back to polling)
+    python -m akyikatchy.telegram.webhook_cli --info         # getWebhookInfo
 
 setWebhook is called with ``secret_token`` (Telegram then sends it in the
 ``X-Telegram-Bot-Api-Secret-Token`` header, which the channel checks) and
@@ -13,6 +13,7 @@ Bot API base (tests).  Neither the token nor the secret is ever printed.
 
 Exit codes: 0 ok, 1 Telegram refused or could not be reached, 2 missing or invalid settings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,11 +21,12 @@ import asyncio
 import os
 import re
 import sys
-from typing import List, Optional
+from typing import Optional
 
 from telegram.error import TelegramError
 
-from akyikatchy.telegram_channel import (
+from akyikatchy.telegram.bot import describe_error, make_bot
+from akyikatchy.telegram.settings import (
     ALLOWED_UPDATES,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
@@ -32,8 +34,6 @@ from akyikatchy.telegram_channel import (
     ENV_TOKEN,
     ENV_WEBHOOK_URL,
     WEBHOOK_PATH,
-    describe_error,
-    make_bot,
 )
 
 EXIT_OK, EXIT_TELEGRAM, EXIT_USAGE = 0, 1, 2
@@ -43,16 +43,15 @@ SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m akyikatchy.telegram_webhook",
-        description=(
-            f"Register the Telegram webhook ({ENV_TOKEN}, {ENV_WEBHOOK_URL}, {ENV_SECRET})."
-        ),
+        prog="python -m akyikatchy.telegram.webhook_cli",
+        description=(f"Register the Telegram webhook ({ENV_TOKEN}, {ENV_WEBHOOK_URL}, {ENV_SECRET})."),
     )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--delete", action="store_true", help="remove the webhook instead")
     group.add_argument("--info", action="store_true", help="show the current webhook")
     p.add_argument(
-        "--drop-pending-updates", action="store_true",
+        "--drop-pending-updates",
+        action="store_true",
         help="discard updates Telegram has queued for the bot",
     )
     return p
@@ -68,7 +67,7 @@ def _check_settings(args: argparse.Namespace) -> Optional[str]:
     names = [ENV_TOKEN] if (args.delete or args.info) else [ENV_TOKEN, ENV_WEBHOOK_URL, ENV_SECRET]
     missing = [name for name in names if not os.environ.get(name, "").strip()]
     if missing:
-        return "%s not set (see README: Telegram)" % ", ".join(missing)
+        return f"{', '.join(missing)} not set (see README: Telegram)"
     if args.delete or args.info:
         return None
     if not SECRET_PATTERN.match(os.environ[ENV_SECRET].strip()):
@@ -115,7 +114,7 @@ async def _run(args: argparse.Namespace) -> int:
         await bot.shutdown()
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)
     problem = _check_settings(args)
     if problem:

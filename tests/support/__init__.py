@@ -1,0 +1,1 @@
+"""Shared fakes, fixtures and helpers of the tests (imported, never collected)."""
