@@ -393,3 +393,17 @@ def _post(url: str, body: dict) -> int:
             return response.status
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def test_helm_values_match_the_compose_configuration():
+    rasa = _load(DEPLOY / "helm" / "values-rasa.yaml")
+    actions = _load(DEPLOY / "helm" / "values-actions.yaml")
+    endpoints = _load(DEPLOY / "endpoints.yml")
+    settings = rasa["applicationSettings"]
+    assert list(settings["credentials"]["additionalChannelCredentials"]) == list(_load(DEPLOY / "credentials.yml"))
+    assert settings["endpoints"]["additionalEndpoints"]["action_endpoint"] == endpoints["action_endpoint"]
+    assert settings["endpoints"]["additionalEndpoints"]["nlg"] == endpoints["nlg"]
+    assert "--enable-api" not in rasa["args"] and settings["enableAPI"] is False
+    assert rasa["ingress"]["path"] == WEBHOOK and rasa["ingress"]["pathType"] == "Exact"
+    assert rasa["nginx"]["enabled"] is False
+    assert actions["ingress"]["enabled"] is False
