@@ -92,3 +92,13 @@ bench-smoke: train ## A very short benchmark run: checks that it runs, never a t
 
 clean: ## Remove models and results
 	rm -rf models results .pytest_cache
+
+# --- Production (deploy/; see deploy/README.md) ---------------------------------------------
+.PHONY: deploy-check server-production
+
+deploy-check: ## Validate deploy/docker-compose.yml (installs Docker Compose if missing; no daemon needed)
+	deploy/compose.sh -f deploy/docker-compose.yml --env-file deploy/.env.example config -q
+	@echo "deploy/docker-compose.yml: valid"
+
+server-production: train ## Rasa in production mode: Telegram only, stores from env (deploy/.env.example), API only with RASA_AUTH_TOKEN, bound to RASA_HOST (default 127.0.0.1)
+	RASA_BIN=$(RASA) RASA_API=$${RASA_API:-on} RASA_HOST=$${RASA_HOST:-127.0.0.1} deploy/rasa-entrypoint.sh
