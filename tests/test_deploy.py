@@ -12,6 +12,7 @@
 The last test needs PostgreSQL and Redis on 127.0.0.1; outside CI it is skipped when they
 are not running (in CI it fails).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,6 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
 import yaml
@@ -39,8 +39,12 @@ ENV_EXAMPLE = DEPLOY / ".env.example"
 ENTRYPOINT = DEPLOY / "rasa-entrypoint.sh"
 WEBHOOK = "/webhooks/telegram/webhook"
 REQUIRED_SECRETS = [
-    "TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN", "ACTION_SERVER_TOKEN",
-    "POSTGRES_PASSWORD", "REDIS_PASSWORD", "TLS_CERT_DIR",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_SECRET_TOKEN",
+    "ACTION_SERVER_TOKEN",
+    "POSTGRES_PASSWORD",
+    "REDIS_PASSWORD",
+    "TLS_CERT_DIR",
 ]
 SECRET_KEY = re.compile(r"(TOKEN|PASSWORD|SECRET)", re.I)
 GOOD_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -54,7 +58,11 @@ def compose(*args: str, env_file: Path = ENV_EXAMPLE) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if k not in REQUIRED_SECRETS}
     return subprocess.run(
         [str(DEPLOY / "compose.sh"), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -97,7 +105,8 @@ def test_every_long_running_service_has_a_healthcheck(config):
         if one_shot:
             # a one-shot job must be awaited by what needs it, not health-checked
             dependants = [
-                s for s in config["services"].values()
+                s
+                for s in config["services"].values()
                 if s.get("depends_on", {}).get(name, {}).get("condition") == "service_completed_successfully"
             ]
             assert dependants, f"{name} runs once but nothing waits for it"
@@ -128,7 +137,8 @@ def test_rasa_replicas_keep_the_api_off_unless_a_token_is_given(config):
 @pytest.mark.parametrize("missing", REQUIRED_SECRETS)
 def test_compose_refuses_to_run_without_a_required_setting(missing, tmp_path):
     lines = [
-        line for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+        line
+        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
         if not line.startswith(missing + "=")
     ]
     env_file = tmp_path / "env"
@@ -138,7 +148,7 @@ def test_compose_refuses_to_run_without_a_required_setting(missing, tmp_path):
     assert missing in result.stderr
 
 
-def _env_values(service: dict) -> Dict[str, str]:
+def _env_values(service: dict) -> dict[str, str]:
     env = service.get("environment") or {}
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
@@ -179,7 +189,8 @@ def test_documented_variables_cover_the_compose_file(raw_compose):
     text = re.sub(r"#[^\n]*", "", COMPOSE_FILE.read_text(encoding="utf-8"))
     used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", text))
     documented = {
-        line.split("=", 1)[0] for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+        line.split("=", 1)[0]
+        for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
         if "=" in line and not line.startswith("#")
     }
     assert used <= documented, used - documented
@@ -188,7 +199,7 @@ def test_documented_variables_cover_the_compose_file(raw_compose):
 # -- Rasa start script --------------------------------------------------------------------
 
 
-def entrypoint(env: Dict[str, str]) -> subprocess.CompletedProcess:
+def entrypoint(env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {"PATH": os.environ["PATH"], "RASA_ENTRYPOINT_DRY_RUN": "1", "ACTION_SERVER_TOKEN": GOOD_TOKEN}
     return subprocess.run([str(ENTRYPOINT)], env={**base, **env}, capture_output=True, text=True, timeout=30)
 
@@ -260,10 +271,10 @@ def test_production_endpoints():
     assert endpoints["nlg"] == _load(ROOT / "endpoints.yml")["nlg"]
 
 
-def _nginx_locations(text: str) -> Dict[str, str]:
+def _nginx_locations(text: str) -> dict[str, str]:
     """location pattern -> body, for the public (port 443) server."""
     text = re.sub(r"#[^\n]*", "", text)
-    public = text[text.index("listen 443"):]
+    public = text[text.index("listen 443") :]
     public = public[: public.index("listen 127.0.0.1")]
     return dict(re.findall(r"location\s+([^{]+?)\s*\{((?:[^{}]|\{[^{}]*\})*)\}", public))
 
@@ -303,7 +314,10 @@ def _get(url: str) -> int:
 def _psql(*args: str, db: str = "postgres") -> str:
     return subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAX", *args],
-        capture_output=True, text=True, check=True, timeout=30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     ).stdout.strip()
 
 
@@ -332,16 +346,30 @@ def test_rasa_starts_with_the_production_endpoints(local_services, tmp_path):
     env = {
         **os.environ,
         "RASA_BIN": str(BIN / "rasa"),
-        "RASA_API": "on", "RASA_AUTH_TOKEN": GOOD_TOKEN, "RASA_PORT": str(port),
+        "RASA_API": "on",
+        "RASA_AUTH_TOKEN": GOOD_TOKEN,
+        "RASA_PORT": str(port),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}/webhook",
         "ACTION_SERVER_TOKEN": GOOD_TOKEN,
-        "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "5432", "POSTGRES_DB": db,
-        "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "",
-        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_PASSWORD": "", "REDIS_LOCK_DB": redis_db,
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": "5432",
+        "POSTGRES_DB": db,
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_PASSWORD": "",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_PASSWORD": "",
+        "REDIS_LOCK_DB": redis_db,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONPATH": str(ROOT),
     }
-    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN", "TELEGRAM_POLLING", "RASA_ENTRYPOINT_DRY_RUN"):
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_SECRET_TOKEN",
+        "TELEGRAM_POLLING",
+        "RASA_ENTRYPOINT_DRY_RUN",
+    ):
         env.pop(name, None)
     log_path = tmp_path / "rasa.log"
     base = f"http://127.0.0.1:{port}"
@@ -367,12 +395,20 @@ def test_rasa_starts_with_the_production_endpoints(local_services, tmp_path):
             assert _post(url, event) == 200
             rows = _psql("-c", f"SELECT count(*) FROM events WHERE sender_id = '{sender}'", db=db)
             assert int(rows) >= 1
-            clients = subprocess.run(
-                ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "CLIENT", "LIST"],
-                capture_output=True, text=True, timeout=10,
-            ).stdout if shutil.which("redis-cli") else ""
+            clients = (
+                subprocess.run(
+                    ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "CLIENT", "LIST"],
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                ).stdout
+                if shutil.which("redis-cli")
+                else ""
+            )
             if clients:
-                assert re.search(rf"\bdb={redis_db}\b", clients), "Rasa never connected to the Redis lock store"
+                assert re.search(rf"\bdb={redis_db}\b", clients), (
+                    "Rasa never connected to the Redis lock store"
+                )
         finally:
             stop(process)
 
@@ -386,7 +422,10 @@ def _get_or_none(url: str):
 
 def _post(url: str, body: dict) -> int:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST",
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -400,7 +439,9 @@ def test_helm_values_match_the_compose_configuration():
     actions = _load(DEPLOY / "helm" / "values-actions.yaml")
     endpoints = _load(DEPLOY / "endpoints.yml")
     settings = rasa["applicationSettings"]
-    assert list(settings["credentials"]["additionalChannelCredentials"]) == list(_load(DEPLOY / "credentials.yml"))
+    assert list(settings["credentials"]["additionalChannelCredentials"]) == list(
+        _load(DEPLOY / "credentials.yml")
+    )
     assert settings["endpoints"]["additionalEndpoints"]["action_endpoint"] == endpoints["action_endpoint"]
     assert settings["endpoints"]["additionalEndpoints"]["nlg"] == endpoints["nlg"]
     assert "--enable-api" not in rasa["args"] and settings["enableAPI"] is False
