@@ -45,6 +45,8 @@ def _reopen(field: str) -> SlotValues:
 
 
 class ValidateAppealForm(ProjectFormValidationAction):
+    STORY_SLOTS = {slots.DESCRIPTION: 200}
+
     def name(self) -> str:
         return "validate_appeal_form"
 
@@ -148,6 +150,14 @@ class ValidateAppealForm(ProjectFormValidationAction):
             slots.REGION, validation.match_region, value, dispatcher, tracker, domain
         )
 
+    def validate_address(self, value: Any, dispatcher, tracker, domain) -> SlotValues:
+        address, error = validation.check_address(str(value or ""))
+        if error and self._interrupted(dispatcher, tracker):
+            return {slots.ADDRESS: None}
+        if error:
+            return self._fail(slots.ADDRESS, "utter_invalid_address", dispatcher, tracker, domain)
+        return self._ok({slots.ADDRESS: address}, tracker)
+
     def validate_category(self, value: Any, dispatcher, tracker, domain) -> SlotValues:
         match = validation.match_category
         return self._validate_choice(slots.CATEGORY, match, value, dispatcher, tracker, domain)
@@ -162,15 +172,22 @@ class ValidateAppealForm(ProjectFormValidationAction):
 
     def validate_incident_date(self, value: Any, dispatcher, tracker, domain) -> SlotValues:
         today = filing_date()
-        date, error = validation.parse_incident_date(str(value or ""), today)
+        date, precision, error = validation.read_incident_date(str(value or ""), today)
         if error == "future":
             return self._fail(slots.INCIDENT_DATE, "utter_future_date", dispatcher, tracker, domain)
         if error or date is None:
             return self._fail(slots.INCIDENT_DATE, "utter_invalid_date", dispatcher, tracker, domain)
-        late = validation.is_late(date, today)
+        # A month is late only once all of it lies more than a year back.
+        late = validation.is_late(validation.last_day(date, precision), today)
         if late:
             dispatcher.utter_message(response="utter_late_appeal")
-        return self._ok({slots.INCIDENT_DATE: date.isoformat(), slots.LATE: late}, tracker)
+        values = {
+            slots.INCIDENT_DATE: date.isoformat(),
+            slots.INCIDENT_DATE_PRECISION: precision,
+            slots.INCIDENT_DATE_DISPLAY: validation.format_incident_date(date, precision),
+            slots.LATE: late,
+        }
+        return self._ok(values, tracker)
 
     def validate_description(self, value: Any, dispatcher, tracker, domain) -> SlotValues:
         if self._interrupted(dispatcher, tracker):

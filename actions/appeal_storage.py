@@ -10,32 +10,56 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
+from actions.attachments import add_attachment
 from actions.domain import DomainDict
+from actions.failures import apologise_on_failure
 from actions.language import language_of
-from actions.storage import get_store
+from actions.storage import call_store
+from actions.submission_check import check_submission
 from appeals.db import StorageError
 from core.appeal import FIELDS
 
 logger = logging.getLogger(__name__)
 
 
+def _attachments(value: Any) -> list[dict[str, Any]]:
+    """The files the form accepted, by the same rule (unknown shapes dropped)."""
+    kept: list[dict[str, Any]] = []
+    for item in value if isinstance(value, list) else []:
+        kept, _ = add_attachment(kept, item)
+    return kept
+
+
 async def submit_appeal(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
 ) -> Optional[str]:
-    """Store the confirmed appeal once; on failure tell the user and keep their answers."""
-    fields: dict[str, Any] = {name: tracker.get_slot(name) for name in FIELDS}
-    fields[slots.LATE] = bool(tracker.get_slot(slots.LATE))
-    fields[slots.ATTACHMENTS] = tracker.get_slot(slots.ATTACHMENTS) or []
-    key = tracker.get_slot(slots.SUBMISSION_KEY) or f"{tracker.sender_id}:{len(tracker.events)}"
-    try:
-        result = get_store().submit(
-            conversation_id=tracker.sender_id,
-            submission_key=key,
-            fields=fields,
-            language=language_of(tracker),
+    """Store the confirmed appeal once; on failure tell the user and keep their answers.
+
+    Every field is checked again with the form's rules first (``submission_check``): a
+    value the form's validator did not produce stores nothing, and the user hears what is
+    wrong with that field.  Returns the reference, or None when nothing was stored.
+    """
+    values = {name: tracker.get_slot(name) for name in FIELDS}
+    verdict = check_submission(values, precision=tracker.get_slot(slots.INCIDENT_DATE_PRECISION))
+    if verdict.invalid:
+        logger.warning("Appeal not stored: field %s fails its rule", verdict.invalid)
+        dispatcher.utter_message(response=verdict.response)
+        return None
+    fields: dict[str, Any] = dict(verdict.fields)
+    fields[slots.ATTACHMENTS] = _attachments(tracker.get_slot(slots.ATTACHMENTS))
+    key = str(tracker.get_slot(slots.SUBMISSION_KEY) or f"{tracker.sender_id}:{len(tracker.events)}")
+    sender, language = tracker.sender_id, language_of(tracker)
+    channel = tracker.get_latest_input_channel()  # how status news reaches the citizen
+
+    def submit(store):
+        return store.submit(
+            conversation_id=sender, submission_key=key, fields=fields, language=language, channel=channel
         )
+
+    try:
+        result = await call_store(submit, "storing an appeal")
     except StorageError as error:
-        logger.error("Appeal could not be stored: %s", type(error.__cause__ or error).__name__)
+        logger.error("Appeal could not be stored: %s", error)
         dispatcher.utter_message(response="utter_storage_failed")
         return None
     logger.info("Appeal stored: %s (new=%s)", result.reference, result.created)
@@ -52,6 +76,7 @@ class ActionFinishAppeal(Action):
     def name(self) -> str:
         return "action_finish_appeal"
 
+    @apologise_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         if tracker.get_slot(slots.CONSENT) is False:
             dispatcher.utter_message(response="utter_consent_refused")
@@ -66,6 +91,7 @@ class ActionDiscardAppeal(Action):
     def name(self) -> str:
         return "action_discard_appeal"
 
+    @apologise_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         dispatcher.utter_message(response="utter_appeal_cancelled")
         return reset_form_slots()

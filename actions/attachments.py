@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
 from actions.domain import DomainDict
+from actions.failures import apologise_on_failure
 from core.appeal import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, Attachment
 
 
@@ -31,6 +32,7 @@ class ActionStoreAttachment(Action):
     def name(self) -> str:
         return "action_store_attachment"
 
+    @apologise_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         if tracker.active_loop.get("name") != "appeal_form":
             dispatcher.utter_message(response="utter_attachment_outside_form")

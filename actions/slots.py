@@ -11,6 +11,7 @@ LANGUAGE = LANGUAGE_SLOT
 FULL_NAME = "full_name"
 PHONE = "phone"
 REGION = "region"
+ADDRESS = "address"
 CATEGORY = "category"
 RESPONDENT = "respondent"
 INCIDENT_DATE = "incident_date"
@@ -22,6 +23,8 @@ CONFIRM = "confirm"
 WHICH_FIELD = "which_field"
 AWAITING_FIELD_CHOICE = "awaiting_field_choice"
 LATE = "late"
+INCIDENT_DATE_PRECISION = "incident_date_precision"  # "day" | "month"
+INCIDENT_DATE_DISPLAY = "incident_date_display"  # as read back: 12.03.2026 or 03.2026
 REGION_LABEL = "region_label"
 CATEGORY_LABEL = "category_label"
 FAILED_SLOT = "failed_slot"
@@ -42,6 +45,8 @@ FORM_SLOTS = FIELDS + (
     WHICH_FIELD,
     AWAITING_FIELD_CHOICE,
     LATE,
+    INCIDENT_DATE_PRECISION,
+    INCIDENT_DATE_DISPLAY,
     REGION_LABEL,
     CATEGORY_LABEL,
     FAILED_SLOT,

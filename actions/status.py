@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
 from actions.domain import DomainDict, domain_or_project, response_text
+from actions.failures import apologise_on_failure
 from actions.forms import ProjectFormValidationAction
 from actions.language import language_of
-from actions.storage import get_store
+from actions.storage import call_store
 from appeals.db import StorageError
 from core.validation import normalize_reference
 
@@ -35,16 +36,18 @@ class ActionCheckStatus(Action):
     def name(self) -> str:
         return "action_check_status"
 
+    @apologise_on_failure
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
         reference = normalize_reference(str(tracker.get_slot(slots.APPEAL_REFERENCE) or ""))
         events = [SlotSet(slots.APPEAL_REFERENCE, None)]
         if not reference:
             dispatcher.utter_message(response="utter_invalid_reference")
             return events
+        sender = tracker.sender_id
         try:
-            status = get_store().status_for(tracker.sender_id, reference)
+            status = await call_store(lambda store: store.status_for(sender, reference), "reading a status")
         except StorageError as error:
-            logger.error("Status look-up failed: %s", type(error.__cause__ or error).__name__)
+            logger.error("Status look-up failed: %s", error)
             dispatcher.utter_message(response="utter_service_unavailable")
             return events
         if status is None:

@@ -6,7 +6,8 @@ so a Russian message gets a Russian answer even before the slot records the swit
 
 Building it also applies the project's Rasa speed fixes (:mod:`akyikatchy.rasa_patches`):
 Rasa builds it once per server from endpoints.yml, so every server of the project runs with
-them, and the fixes are applied in this one place.
+them, and the fixes are applied in this one place; so are the failure and log guards
+(:mod:`akyikatchy.service.guards`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from akyikatchy import rasa_patches
 from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker
+from akyikatchy.service import guards
 
 
 class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
@@ -27,6 +29,7 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
         self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None
     ) -> None:
         rasa_patches.apply()
+        guards.apply()
         super().__init__((domain or Domain.empty()).responses)
 
     async def generate(

@@ -1,8 +1,16 @@
 """Staff command line for the appeals database (uses ``DATABASE_URL``).
 
     python -m appeals list [--json]
-    python -m appeals set-status AK-2026-000001 in_review
+    python -m appeals set-status AK-2026-000001 in_review [--note TEXT]
     python -m appeals migrate
+    python -m appeals add-staff NAME [--role operator|admin] [--language ky|ru]
+    python -m appeals disable-staff NAME [--enable]
+    python -m appeals reset-password NAME
+    python -m appeals seed N
+
+Passwords are read from the terminal, or from standard input with ``--password-stdin``.
+A status change is recorded as the staff console records it: history, the citizen's
+notification (sent by ``python -m notifier``) and the audit log.
 
 Exit codes: 0 ok, 2 usage error, 1 storage error (one line on stderr).
 """
@@ -10,13 +18,14 @@ Exit codes: 0 ok, 2 usage error, 1 storage error (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import json
+import getpass
 import sys
 from typing import Optional
 
 from appeals.config import database_url
 from appeals.db import StorageError, migrate
 from appeals.store import AppealNotFound, AppealStore
+from appeals.terminal import safe_cell, safe_json
 from core.appeal import STATUSES
 
 EXIT_OK, EXIT_STORAGE, EXIT_USAGE = 0, 1, 2
@@ -45,7 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("set-status", help="change the status of an appeal")
     st.add_argument("reference", help="e.g. AK-2026-000001")
     st.add_argument("status", choices=STATUSES)
+    st.add_argument("--note", default=None, help="a note sent to the citizen with the news")
     sub.add_parser("migrate", help="upgrade the database schema to the latest version")
+    from appeals.staff_cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -65,7 +78,7 @@ def _cell(value) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value).replace("\n", " ")
+    return safe_cell(str(value).replace("\n", " "))  # citizens' text: no terminal escapes
 
 
 def _table(rows: list[dict]) -> str:
@@ -82,6 +95,14 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _actor() -> str:
+    """Who changed a status from the shell, for the audit log."""
+    try:
+        return "cli:" + getpass.getuser()[:32]
+    except (KeyError, OSError):
+        return "cli"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     args = _parser().parse_args(argv)  # exits 2 on usage errors
     url = database_url()
@@ -90,17 +111,19 @@ def main(argv: Optional[list[str]] = None) -> int:
             revision = migrate(url)
             _write(f"database schema at revision {revision}\n")
             return EXIT_OK
+        if hasattr(args, "staff_command"):
+            return args.staff_command(args, url)
         with AppealStore(url) as store:
             if args.command == "list":
                 rows = store.list_appeals()
                 if args.json:
-                    _write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+                    _write(safe_json(rows, indent=2) + "\n")
                 else:
                     _write(_table(rows))
                 return EXIT_OK
             if args.command == "set-status":
                 try:
-                    store.set_status(args.reference, args.status)
+                    store.set_status(args.reference, args.status, note=args.note, actor=_actor())
                 except AppealNotFound:
                     print(f"error: no appeal {args.reference.strip().upper()}", file=sys.stderr)
                     return EXIT_STORAGE

@@ -16,9 +16,19 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from appeals.config import database_url
+from appeals.config import TOOL_TIMEOUTS, DbTimeouts, database_url
 
-SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_BUSY_TIMEOUT_S = TOOL_TIMEOUTS.sqlite_busy_s
+# TCP keepalives: a connection to a PostgreSQL that vanished (host down, network cut) is
+# found dead within about idle + interval * count seconds instead of the kernel's 2 hours;
+# tcp_user_timeout bounds how long sent data may stay unacknowledged.
+PG_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15000,
+}
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -85,6 +95,7 @@ appeals = sa.Table(
     sa.Column("full_name", sa.String(200)),
     sa.Column("phone", sa.String(32)),
     sa.Column("region", sa.String(32)),
+    sa.Column("address", sa.String(300)),  # migration 0002_address; NULL in older rows
     sa.Column("category", sa.String(32)),
     sa.Column("respondent", sa.Text),
     sa.Column("incident_date", sa.Date),
@@ -94,6 +105,9 @@ appeals = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("erased_at", UTCDateTime),
+    # how the citizen hears of status changes (migration 0002_staff_console)
+    sa.Column("channel", sa.String(16)),  # "telegram", or NULL: no channel
+    sa.Column("delivery", sa.String(16)),  # NULL, or "blocked": the citizen blocked the bot
 )
 
 
@@ -102,7 +116,7 @@ appeals = sa.Table(
 # --------------------------------------------------------------------------
 
 
-def make_engine(url: Union[str, sa.engine.URL]) -> Engine:
+def make_engine(url: Union[str, sa.engine.URL], timeouts: DbTimeouts = TOOL_TIMEOUTS) -> Engine:
     """A future-style engine with the right transaction setup per backend.
 
     SQLite (pysqlite): the driver's own transaction handling is switched off
@@ -111,25 +125,39 @@ def make_engine(url: Union[str, sa.engine.URL]) -> Engine:
     Transactional DDL" in the SQLAlchemy pysqlite docs), so writers are
     serialised by the database lock.  WAL journal and a busy timeout let
     threads and processes queue for that lock instead of failing.
+
+    PostgreSQL: connections are checked before use (``pool_pre_ping``), connecting and
+    waiting for a pooled connection are bounded, TCP keepalives find dead peers, and
+    ``timeouts`` may set the server-side ``statement_timeout`` and ``lock_timeout``
+    (libpq ``options``), so a sick or locked database fails fast with an error instead
+    of holding the caller.
     """
     url = make_url(url)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, timeouts.sqlite_busy_s)
     if backend == "postgresql":
+        connect_args: dict = {"connect_timeout": max(2, int(timeouts.connect_s)), **PG_KEEPALIVES}
+        options = []
+        if timeouts.statement_ms:
+            options.append(f"-c statement_timeout={int(timeouts.statement_ms)}")
+        if timeouts.lock_ms:
+            options.append(f"-c lock_timeout={int(timeouts.lock_ms)}")
+        if options:
+            connect_args["options"] = " ".join(options)
         return sa.create_engine(
             url,
             future=True,
             pool_pre_ping=True,
             pool_size=5,
             max_overflow=15,
-            pool_timeout=60,
-            connect_args={"connect_timeout": 10},
+            pool_timeout=timeouts.pool_s,
+            connect_args=connect_args,
         )
     raise ValueError(f"unsupported database backend: {backend}")
 
 
-def _sqlite_engine(url: sa.engine.URL) -> Engine:
+def _sqlite_engine(url: sa.engine.URL, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     db = url.database or ""
     if db in ("", ":memory:") or db.startswith("file::memory:"):
         raise ValueError("an in-memory SQLite database cannot hold appeals")
@@ -137,7 +165,7 @@ def _sqlite_engine(url: sa.engine.URL) -> Engine:
         url,
         future=True,
         poolclass=NullPool,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -145,7 +173,7 @@ def _sqlite_engine(url: sa.engine.URL) -> Engine:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_connection.cursor()
         try:
-            cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -158,10 +186,10 @@ def _sqlite_engine(url: sa.engine.URL) -> Engine:
     return engine
 
 
-def open_engine(url: Optional[str] = None) -> Engine:
+def open_engine(url: Optional[str] = None, timeouts: DbTimeouts = TOOL_TIMEOUTS) -> Engine:
     """:func:`make_engine` for ``url`` (default: ``DATABASE_URL``); StorageError if invalid."""
     try:
-        return make_engine(url or database_url())
+        return make_engine(url or database_url(), timeouts)
     except exc.ArgumentError as e:
         raise StorageError("invalid database URL") from e
 

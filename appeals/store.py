@@ -31,7 +31,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from appeals.db import StorageError, appeals, describe, open_engine, reference_counters, upgrade
+from appeals.config import TOOL_TIMEOUTS, DbTimeouts
+from appeals.db import StorageError, appeals, describe, make_engine, open_engine, reference_counters, upgrade
 from core.appeal import (
     FIELDS,
     INITIAL_STATUS,
@@ -135,10 +136,18 @@ def _appeal_row(conversation_id: str, submission_key: str, fields, language: str
 
 
 class AppealStore:
-    """Appeals database access.  Thread-safe; one instance per process."""
+    """Appeals database access.  Thread-safe; one instance per process.
 
-    def __init__(self, url: Optional[str] = None, *, auto_migrate: bool = True):
-        self.engine = open_engine(url)
+    ``timeouts`` bound every statement, lock wait and connection wait (the action server
+    passes :func:`appeals.config.interactive_timeouts`); the schema migration on first use
+    runs without the statement and lock limits, on an engine of its own.
+    """
+
+    def __init__(
+        self, url: Optional[str] = None, *, auto_migrate: bool = True, timeouts: DbTimeouts = TOOL_TIMEOUTS
+    ):
+        self.engine = open_engine(url, timeouts)
+        self._timeouts = timeouts
         self._ready = not auto_migrate
         self._ready_lock = threading.Lock()
         self._backend = self.engine.dialect.name
@@ -156,7 +165,14 @@ class AppealStore:
 
     def migrate(self) -> None:
         """Upgrade the schema to head (idempotent)."""
-        upgrade(self.engine)
+        if self._timeouts.statement_ms or self._timeouts.lock_ms:
+            engine = make_engine(self.engine.url, TOOL_TIMEOUTS)
+            try:
+                upgrade(engine)
+            finally:
+                engine.dispose()
+        else:
+            upgrade(self.engine)
         self._ready = True
 
     def _ensure_ready(self) -> None:
@@ -185,6 +201,7 @@ class AppealStore:
         fields: Mapping[str, Any],
         language: str,
         now: Optional[datetime] = None,
+        channel: Optional[str] = None,
     ) -> SubmitResult:
         """Store a confirmed appeal and return its reference.
 
@@ -192,7 +209,9 @@ class AppealStore:
         ``category``, ``respondent``, ``incident_date`` as ``date`` or ISO
         string, ``description``; optional ``late`` and ``attachments``).
         ``now`` (default: current time; naive = UTC) fixes ``created_at`` and
-        the year of filing, which is taken in Bishkek time.
+        the year of filing, which is taken in Bishkek time.  ``channel`` is the
+        input channel the appeal came by (``telegram``: the citizen can be told of
+        status changes there; None: "no channel").
 
         Idempotent: a second call with the same ``submission_key`` returns the
         first appeal's reference with ``created=False`` and stores nothing.
@@ -203,6 +222,7 @@ class AppealStore:
         submission_key = str(submission_key or "").strip()
         created_at = _now_utc(now)
         row = _appeal_row(conversation_id, submission_key, fields, language, created_at)
+        row["channel"] = str(channel)[:16] if channel else None
         year = filing_date(created_at).year
         doing = "storing an appeal"
         try:
@@ -344,22 +364,31 @@ class AppealStore:
             row = conn.execute(query).mappings().first()
         return self._to_dict(row) if row is not None else None
 
-    def set_status(self, reference: str, status: str, now: Optional[datetime] = None) -> None:
-        """Staff: move an appeal to ``status``.
+    def set_status(
+        self,
+        reference: str,
+        status: str,
+        now: Optional[datetime] = None,
+        note: Optional[str] = None,
+        actor: str = "cli",
+    ) -> None:
+        """Staff: move an appeal to ``status`` (with an optional note to the citizen).
 
+        The same function as the staff console's (:func:`appeals.history.change_status`):
+        history, citizen notification (outbox) and audit entry in one transaction.
         Raises ``ValueError`` for an unknown status, :class:`AppealNotFound`
         for an unknown reference, :class:`StorageError` on database failure.
         """
+        from appeals.history import change_status  # history imports this module
+
         if status not in STATUSES:
             raise ValueError("status must be one of: {}".format(", ".join(STATUSES)))
         reference = str(reference or "").strip().upper()
-        when = _now_utc(now)
-        with self._transaction("changing an appeal status") as conn:
-            found = conn.execute(
-                update(appeals).where(appeals.c.reference == reference).values(status=status, updated_at=when)
-            ).rowcount
-        if not found:
-            raise AppealNotFound(reference)
+        self._ensure_ready()
+        try:
+            change_status(self.engine, reference, status, note, now=_now_utc(now), actor=actor)
+        except exc.SQLAlchemyError as e:
+            raise StorageError(describe(e, "changing an appeal status")) from e
         logger.info("appeal %s status set to %s", reference, status)
 
     @staticmethod

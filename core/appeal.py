@@ -11,9 +11,18 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional
 
 #: The fields of an appeal, in the order the form asks them.
-FIELDS = ("full_name", "phone", "region", "category", "respondent", "incident_date", "description")
+FIELDS = (
+    "full_name",
+    "phone",
+    "region",
+    "address",
+    "category",
+    "respondent",
+    "incident_date",
+    "description",
+)
 #: Fields holding personal data: erased on request.
-PERSONAL_FIELDS = ("full_name", "phone", "description", "respondent")
+PERSONAL_FIELDS = ("full_name", "phone", "address", "description", "respondent")
 
 REGIONS = (
     "bishkek",

@@ -8,6 +8,13 @@ The detector is a small naive-Bayes model over words and character n-grams, fitt
 project's own NLU examples (``data/nlu_ky.yml`` / ``data/nlu_ru.yml``), so content authors
 improve it by adding examples.  Kyrgyz typed without ү ө ң is handled by folding those letters
 before scoring; a message containing them is Kyrgyz outright.
+
+A message with no clear language never decides: URLs, e-mail addresses and anything holding a
+digit (phones, references, dates, codes) are removed before scoring, and a message in Latin
+letters only (SQL, JSON, English, ``+996 555 ABC 456``) counts only when its words are Latin-typed
+Kyrgyz or Russian the project knows: a marker word below or a word of the NLU examples.  Only
+then does its character n-gram score apply (few examples are in Latin letters, so unknown Latin
+n-grams would otherwise lean to whichever language has more of them).
 """
 
 from __future__ import annotations
@@ -29,13 +36,16 @@ DEFAULT_LANGUAGE = KY
 #: The slot that records the conversation's language (set by the Rasa-side LanguagePolicy).
 LANGUAGE_SLOT = "language"
 
-# Slots whose answers are names, numbers or dates: they never flip the language.
-NEUTRAL_SLOTS = frozenset({"full_name", "phone", "incident_date", "region", "category"})
+# Slots whose answers are names, numbers, addresses or dates: they never flip the language.
+NEUTRAL_SLOTS = frozenset({"full_name", "phone", "incident_date", "region", "category", "address"})
 
 _KYRGYZ_LETTERS = re.compile("[үөңҮӨҢ]")
 _FOLD = str.maketrans({"ү": "у", "ө": "о", "ң": "н", "Ү": "у", "Ө": "о", "Ң": "н"})
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+# Spans that carry no language: URLs, e-mail addresses, any token holding a digit.
+_NO_LANGUAGE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\S+@\S+|\S*\d\S*", re.IGNORECASE)
 
 # Margin (mean log-odds per feature) below which a message counts as unclear.
 DEFAULT_THRESHOLD = 0.03
@@ -52,6 +62,23 @@ RUSSIAN_MARKERS = frozenset(
     "только тоже очень мы он она они ли бы же kto chto kak gde ya ty vy mne ne net da eto "
     "mozhno nuzhno khochu hochu spasibo privet zdravstvuite pozhaluista".split()
 )
+# Latin-typed words that tell the language on their own (folded, lower case).
+LATIN_KYRGYZ_MARKERS = frozenset(
+    "salamatsyzby salamatsyzbi salamatsizbi kairyluu kaiyrluu kayrylu kairyluum kairyluumdun "
+    "ariz aryz arizdy jardam kerek kandai kandaj kantip emne men menin siz sizge bergim "
+    "kelet keledi jazgym jazam jok ooba makul rahmat raxmat jakshy barby boyuncha uchun menen "
+    "jana akyikatchy akyikatchyga abaly dattanuu".split()
+)
+LATIN_RUSSIAN_MARKERS = frozenset(
+    "zdravstvuyte zdravstvuite zdravstvujte zdrastvuite zdrastvuyte zdravstvuy privet hochu "
+    "khochu podat zhalobu zhaloba zhaloby obrashchenie obrashenie obrashcheniya pomogite "
+    "pomoshch pozhaluista pozhaluysta spasibo kak chto gde kogda pochemu mne menya moy moya moi "
+    "net eto nuzhno mozhno ya vy dobryy dobriy dobryi skazhite podskazhite uznat kto".split()
+)
+# A Latin word of the NLU examples counts as evidence from this log-odds on.
+LATIN_WORD_EVIDENCE = 0.5
+# Share of a Latin-only message's words that must be evidence.
+LATIN_EVIDENCE_SHARE = 1 / 3
 MARKER_WEIGHT = 0.25
 SINGLE_WORD_THRESHOLD = 0.4
 # Words both communities type the same way: alone, they tell nothing.
@@ -120,6 +147,18 @@ class LanguageDetector:
             return 0.0, 0
         return sum(known) / len(known), len(known)
 
+    def _latin_evidence(self, tokens: list[str]) -> int:
+        """How many words of a Latin-only message are Latin-typed Kyrgyz or Russian."""
+        count = 0
+        for token in tokens:
+            if token in NEUTRAL_WORDS:
+                continue
+            if token in LATIN_KYRGYZ_MARKERS or token in LATIN_RUSSIAN_MARKERS:
+                count += 1
+            elif abs(self._log_odds.get("w:" + token, 0.0)) >= LATIN_WORD_EVIDENCE:
+                count += 1
+        return count
+
     def detect(self, text: Optional[str]) -> Optional[str]:
         """'ky', 'ru', or None when the message gives no clear evidence."""
         if not text:
@@ -129,15 +168,26 @@ class LanguageDetector:
             return None
         if _KYRGYZ_LETTERS.search(text):
             return KY
+        text = _NO_LANGUAGE.sub(" ", text).strip()
         tokens = words(text)
         if not tokens or sum(len(t) for t in tokens) < 2:
             return None
         if looks_like_name(text) or all(t in NEUTRAL_WORDS for t in tokens):
             return None
+        latin = not _CYRILLIC.search(text)
+        if latin:
+            evidence = self._latin_evidence(tokens)
+            if evidence == 0 or evidence < LATIN_EVIDENCE_SHARE * len(tokens):
+                return None
         mean, n = self.score(text)
         mean += MARKER_WEIGHT * (
             sum(t in KYRGYZ_MARKERS for t in tokens) - sum(t in RUSSIAN_MARKERS for t in tokens)
         )
+        if latin:
+            mean += MARKER_WEIGHT * (
+                sum(t in LATIN_KYRGYZ_MARKERS and t not in KYRGYZ_MARKERS for t in tokens)
+                - sum(t in LATIN_RUSSIAN_MARKERS and t not in RUSSIAN_MARKERS for t in tokens)
+            )
         threshold = self.threshold
         if len(tokens) == 1 and tokens[0] not in KYRGYZ_MARKERS | RUSSIAN_MARKERS:
             # One word ("телефон", "паспорт") is often a loanword both languages share.

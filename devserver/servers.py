@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,6 +22,11 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "akyikatchy.tar.gz"
+
+#: The shared secret between Rasa and the action server (``Authorization: Bearer …``, see
+#: endpoints.yml and actions/server.py): ACTION_SERVER_TOKEN from the environment, else a
+#: random one made up once per run and passed to every process started here.
+ACTION_SERVER_TOKEN = os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_hex(32)
 
 
 def free_port() -> int:
@@ -49,6 +55,7 @@ def base_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env["SANIC_HOST"] = "127.0.0.1"
+    env.setdefault("ACTION_SERVER_TOKEN", ACTION_SERVER_TOKEN)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra or {})
     return env
@@ -65,11 +72,15 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def action_server(port: int, env: Optional[dict[str, str]] = None, log=None) -> Iterator[str]:
+def action_server(
+    port: int, env: Optional[dict[str, str]] = None, log=None, host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """The project's action server (``python -m actions``), authenticated by the token of
+    :func:`base_env` (or ``env["ACTION_SERVER_TOKEN"]``), bound to ``host``."""
     process = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--port", str(port)],
+        [sys.executable, "-m", "actions", "--port", str(port)],
         cwd=ROOT,
-        env=base_env(env),
+        env=base_env({"ACTION_HOST": host, **(env or {})}),
         stdout=log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )

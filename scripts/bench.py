@@ -8,6 +8,14 @@ a time limit, whichever comes first.
     python -m scripts.bench              # our model
     python -m scripts.bench --baseline   # also train and measure Rasa's default pipeline
     python -m scripts.bench --smoke      # a few messages: checks that it runs (CI)
+
+Each run measures two set-ups side by side: ``memory`` (today's laptop set-up: conversations
+and locks in memory, appeals in SQLite) and ``production`` (conversations in PostgreSQL
+through the project's tracker store, locks in Redis, appeals in PostgreSQL, the action
+server's shared secret), and reports production/memory for throughput and p95 at 10
+conversations, CPU time per message of each process (/proc), and the time of a message deep
+in a 500-turn conversation against one of a 5-turn conversation.  ``--no-production`` skips
+the second set-up (no PostgreSQL or Redis needed).
 """
 
 from __future__ import annotations
@@ -167,29 +175,151 @@ def train(config: Path, out: Path, name: str) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def measure(model: Path, levels, label: str) -> dict:
+def cpu_seconds(pid: Optional[int]) -> Optional[float]:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def postgres_cpu() -> Optional[float]:
+    """CPU time of every PostgreSQL process (the server may serve others too)."""
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() in ("postgres", "postmaster"):
+                value = cpu_seconds(int(stat.parent.name))
+                if value is not None:
+                    total += value
+                    found = True
+        except OSError:
+            continue
+    return total if found else None
+
+
+def redis_pid() -> Optional[int]:
+    try:
+        out = subprocess.run(
+            ["redis-cli", "info", "server"], capture_output=True, text=True, timeout=5
+        ).stdout
+        return int(out.split("process_id:")[1].split()[0])
+    except (IndexError, ValueError, OSError):
+        return None
+
+
+async def long_conversation(url: str, turns: int) -> dict:
+    """Time of a message at the start and after ``turns`` turns of one conversation."""
+    sender = "bench-long-" + uuid.uuid4().hex[:8]
+    texts = itertools.cycle(["здравствуйте", "кто такой омбудсмен", "спасибо", "сколько стоит подать жалобу"])
+    times: list[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+        for _ in range(turns):
+            started = time.perf_counter()
+            async with session.post(
+                f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": next(texts)}
+            ) as response:
+                await response.read()
+            times.append(time.perf_counter() - started)
+    short = sorted(times[:5])[2]  # median of turns 1-5
+    deep = sorted(times[-20:])[10]  # median of the last 20 turns
+    return {"turns": turns, "turn_1_5_ms": round(short * 1000, 1), "last_20_ms": round(deep * 1000, 1)}
+
+
+PRODUCTION_TOKEN = "bench-action-server-token-0123456789"
+
+
+def production_env(tmp: str) -> tuple[dict, callable]:
+    """A fresh PostgreSQL database and Redis db 15 for the production set-up; returns a cleanup."""
+    name = f"aky_bench_{uuid.uuid4().hex[:10]}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tAc"]
+    subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], capture_output=True)
+    env = {
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": "5432",
+        "POSTGRES_DB": name,
+        "POSTGRES_USER": "postgres",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_LOCK_DB": "15",
+        "ACTION_SERVER_TOKEN": PRODUCTION_TOKEN,
+    }
+    subprocess.run([sys.executable, "-m", "appeals", "migrate"], cwd=ROOT, env=base_env(env), check=True)
+
+    def cleanup() -> None:
+        subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], capture_output=True)
+        subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], capture_output=True)
+
+    return env, cleanup
+
+
+def measure(model: Path, levels, label: str, production: bool = False, long_turns: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        with (
-            open(Path(tmp) / "actions.log", "wb") as alog,
-            open(Path(tmp) / "rasa.log", "wb") as rlog,
-            action_server(free_port(), env=env, log=alog) as action_url,
-            rasa_server(free_port(), action_url, model=model, env=env, log=rlog) as url,
-        ):
-            asyncio.run(drive(url, 2, 12))  # warm-up: first requests load lazily
-            results = []
-            for concurrency, budget in levels:
-                result = asyncio.run(drive(url, concurrency, budget))
-                print(
-                    f"  {label:<8} {concurrency:>3} conversations: {result['msg_per_s']:>7} msg/s  "
-                    f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms"
-                    f"  ({result['messages']} messages, {result['errors']} errors)",
-                    flush=True,
-                )
-                results.append(result)
-            pid = _rasa_pid(url)
-            memory = rss_mb(pid) if pid else None
-    return {"levels": results, "model_mb": round(model.stat().st_size / 1e6, 2), "peak_rss_mb": memory}
+        cleanup = None
+        if production:
+            env, cleanup = production_env(tmp)
+        else:
+            env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.db", "ACTION_SERVER_TOKEN": PRODUCTION_TOKEN}
+            for name in ("POSTGRES_HOST", "REDIS_HOST"):
+                os.environ.pop(name, None)
+        try:
+            return _measure(model, levels, label, env, production, long_turns, tmp)
+        finally:
+            if cleanup:
+                cleanup()
+
+
+def _measure(model, levels, label, env, production, long_turns, tmp) -> dict:
+    with (
+        open(Path(tmp) / "actions.log", "wb") as alog,
+        open(Path(tmp) / "rasa.log", "wb") as rlog,
+        action_server(free_port(), env=env, log=alog) as action_url,
+        rasa_server(free_port(), action_url, model=model, env=env, log=rlog) as url,
+    ):
+        asyncio.run(drive(url, 2, 12))  # warm-up: first requests load lazily
+        results = []
+        pids = {"rasa": _rasa_pid(url), "actions": _rasa_pid(action_url.rsplit("/", 1)[0])}
+        if production:
+            pids["redis"] = redis_pid()
+        for concurrency, budget in levels:
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            before["postgres"] = postgres_cpu() if production else None
+            result = asyncio.run(drive(url, concurrency, budget))
+            after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            after["postgres"] = postgres_cpu() if production else None
+            result["cpu_ms_per_message"] = {
+                name: round((after[name] - before[name]) * 1000 / max(result["messages"], 1), 2)
+                for name in after
+                if after[name] is not None and before.get(name) is not None
+            }
+            print(
+                f"  {label:<8} {concurrency:>3} conversations: {result['msg_per_s']:>7} msg/s  "
+                f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms"
+                f"  ({result['messages']} messages, {result['errors']} errors)"
+                f"  CPU ms/message {result['cpu_ms_per_message']}",
+                flush=True,
+            )
+            results.append(result)
+        long = asyncio.run(long_conversation(url, long_turns)) if long_turns else None
+        if long:
+            print(
+                f"  {label:<8} one conversation: turns 1-5 {long['turn_1_5_ms']} ms, "
+                f"turns {long_turns - 19}-{long_turns} {long['last_20_ms']} ms",
+                flush=True,
+            )
+        pid = pids["rasa"]
+        memory = rss_mb(pid) if pid else None
+    return {
+        "levels": results,
+        "model_mb": round(model.stat().st_size / 1e6, 2),
+        "peak_rss_mb": memory,
+        "long_conversation": long,
+    }
 
 
 def _rasa_pid(url: str) -> Optional[int]:
@@ -205,6 +335,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true", help="also measure Rasa's default pipeline")
     parser.add_argument("--smoke", action="store_true", help="a few messages only")
+    parser.add_argument(
+        "--no-production", action="store_true", help="skip the production set-up (PostgreSQL, Redis)"
+    )
     parser.add_argument("--json", default=str(ROOT / "results" / "bench.json"))
     args = parser.parse_args()
     levels = LEVELS["smoke" if args.smoke else "full"]
@@ -218,7 +351,26 @@ def main() -> int:
         else:
             ours_model, ours_train = MODEL, None
         print("Measuring over REST on 127.0.0.1:", flush=True)
-        report["ours"] = {**measure(ours_model, levels, "ours"), "train_s": ours_train}
+        long_turns = 0 if args.smoke else 500
+        report["ours"] = {
+            **measure(ours_model, levels, "memory", long_turns=long_turns),
+            "train_s": ours_train,
+        }
+        if not args.no_production:
+            report["production"] = measure(ours_model, levels, "prod", production=True, long_turns=long_turns)
+            compared = max(c for c, _ in levels if c <= 10)
+            mem, prod = (
+                next(level for level in report[k]["levels"] if level["concurrency"] == compared)
+                for k in ("ours", "production")
+            )
+            report["production_vs_memory"] = {
+                "concurrency": mem["concurrency"],
+                "throughput (prod/memory, goal >= 0.8)": round(prod["msg_per_s"] / mem["msg_per_s"], 3),
+                "p95 (prod/memory, goal <= 1.5)": round(prod["p95_ms"] / mem["p95_ms"], 3),
+            }
+            print(f"\nproduction vs memory at {mem['concurrency']} conversations:")
+            for name, value in report["production_vs_memory"].items():
+                print(f"  {name:<40} {value}")
         if args.baseline:
             report["default"] = {**measure(default_model, levels, "default"), "train_s": default_train}
     if args.baseline:
@@ -242,10 +394,9 @@ def main() -> int:
             print(f"  {name:<34} {value:.3f}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    failed = sum(level["errors"] for k in ("ours", "default") if k in report for level in report[k]["levels"])
-    total = sum(
-        level["messages"] for k in ("ours", "default") if k in report for level in report[k]["levels"]
-    )
+    kinds = ("ours", "production", "default")
+    failed = sum(level["errors"] for k in kinds if k in report for level in report[k]["levels"])
+    total = sum(level["messages"] for k in kinds if k in report for level in report[k]["levels"])
     print(f"bench: {total} messages answered, {failed} errors")
     return 1 if failed or not total else 0
 

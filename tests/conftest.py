@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devserver.servers import MODEL, action_server, free_port, rasa_server
+from tests.support.console import db  # noqa: F401  (fixture: a migrated SQLite, then PostgreSQL database)
 from tests.support.postgres import pg_available, pg_session_db  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent

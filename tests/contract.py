@@ -43,6 +43,7 @@ FORM_SLOTS = [
     "full_name",
     "phone",
     "region",
+    "address",
     "category",
     "respondent",
     "incident_date",

@@ -26,6 +26,7 @@ FILLED = {
     "full_name": "Асанов Бакыт",
     "phone": "+996700123456",
     "region": "osh_city",
+    "address": "Ош шаары, Ленин көчөсү 5",
     "category": "labour",
     "respondent": "мектептин директору",
     "incident_date": "2026-11-01",
@@ -153,20 +154,30 @@ def test_status_is_owner_only(database):
     assert other["response"] == missing["response"] == "utter_appeal_not_found"
 
 
+# the user has just said yes to the erasure question (actions/erasure.py checks it)
+ERASURE_CONFIRMED = [
+    {"event": "action", "name": "utter_ask_delete_confirm"},
+    {"event": "bot", "text": "?", "metadata": {"utter_action": "utter_ask_delete_confirm"}},
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "ооба", "parse_data": {"intent": {"name": "affirm"}}},
+]
+
+
 def test_erasure_clears_personal_fields(database):
     reference = confirm(FILLED, sender="owner")[0]["reference"]
     dispatcher = CollectingDispatcher()
-    run(ActionDeleteMyData().run(dispatcher, make_tracker({}, sender="owner"), DOMAIN))
+    confirmed = make_tracker({}, "ооба", "affirm", sender="owner", events=ERASURE_CONFIRMED)
+    run(ActionDeleteMyData().run(dispatcher, confirmed, DOMAIN))
     assert dispatcher.messages[0]["response"] == "utter_data_deleted"
     row = AppealStore(database).get(reference)
     assert row["full_name"] is None and row["phone"] is None and row["reference"] == reference
     again = CollectingDispatcher()
-    run(ActionDeleteMyData().run(again, make_tracker({}, sender="owner"), DOMAIN))
+    run(ActionDeleteMyData().run(again, confirmed, DOMAIN))
     assert again.messages[0]["response"] == "utter_nothing_to_delete"
 
 
 def test_slot_constants_follow_the_appeal_shape():
-    named = (slots.FULL_NAME, slots.PHONE, slots.REGION, slots.CATEGORY, slots.RESPONDENT)
+    named = (slots.FULL_NAME, slots.PHONE, slots.REGION, slots.ADDRESS, slots.CATEGORY, slots.RESPONDENT)
     assert named + (slots.INCIDENT_DATE, slots.DESCRIPTION) == FIELDS
     domain_slots = set(DOMAIN["slots"])
     constants = {v for k, v in vars(slots).items() if k.isupper() and isinstance(v, str)}

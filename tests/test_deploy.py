@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.servers import BIN, MODEL, free_port, stop
+from devserver.servers import BIN, MODEL, free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -260,7 +260,9 @@ def test_production_endpoints():
     assert action["headers"] == {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"}
     assert "token" not in action  # would travel in the query string
     tracker = endpoints["tracker_store"]
-    assert (tracker["type"], tracker["dialect"]) == ("SQL", "postgresql")
+    # the project's store: Rasa's SQL tables on PostgreSQL, plus erasure of history
+    assert tracker["type"] == "akyikatchy.service.tracker_store.ConversationTrackerStore"
+    assert tracker["dialect"] == "postgresql"
     lock = endpoints["lock_store"]
     assert lock["type"] == "redis"
     for section in (tracker, lock):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core.language import choose_language, detect_language
@@ -48,6 +50,41 @@ UNCLEAR = [
     "😀",
     "?",
 ]
+# Plain ASCII with no language in it: each of these read as Kyrgyz before (issue 9).
+NO_LANGUAGE = [
+    "+996 555 ABC 456",
+    "'; DROP TABLE appeals; --",
+    "SELECT * FROM appeals WHERE id=1; --",
+    '{"a": 1}',
+    '{"name": "test", "value": true}',
+    "<script>alert(1)</script>",
+    "https://example.com/path?x=1",
+    "www.ombudsman.kg",
+    "user@mail.ru",
+    "ABC-123",
+    "XYZ 123",
+    "password123",
+    "asdf",
+    "qwerty",
+    "DROP",
+    "hello world",
+    "lorem ipsum dolor sit amet",
+    "12345",
+]
+LATIN_KYRGYZ = [
+    "salamatsyzby, kairyluu bergim keledi",
+    "kairyluumdun abaly kandai",
+    "jardam kerek",
+    "emne kylsam bolot",
+    "kandai kairylam",
+]
+LATIN_RUSSIAN = [
+    "zdravstvuyte, hochu podat zhalobu",
+    "kak podat obrashchenie",
+    "dobryy den, podskazhite telefon ombudsmena",
+    "pomogite pozhaluista",
+    "pochemu ne rabotaet",
+]
 
 
 @pytest.mark.parametrize("text", CLEARLY_KYRGYZ)
@@ -63,6 +100,53 @@ def test_russian_is_recognised(text):
 @pytest.mark.parametrize("text", UNCLEAR)
 def test_short_numbers_names_and_commands_give_no_evidence(text):
     assert detect_language(text) is None
+
+
+@pytest.mark.parametrize("text", NO_LANGUAGE)
+def test_plain_ascii_without_language_gives_no_evidence(text):
+    assert detect_language(text) is None
+
+
+@pytest.mark.parametrize("text", NO_LANGUAGE)
+@pytest.mark.parametrize("current", ["ru", "ky"])
+def test_plain_ascii_keeps_the_current_language(text, current):
+    assert choose_language(text, "nlu_fallback", [], current, True, None) == current
+    assert choose_language(text, "inform", [], current, True, None, "address") == current
+
+
+@pytest.mark.parametrize("text", LATIN_KYRGYZ)
+def test_latin_typed_kyrgyz_is_recognised(text):
+    assert detect_language(text) == "ky"
+
+
+@pytest.mark.parametrize("text", LATIN_RUSSIAN)
+def test_latin_typed_russian_is_recognised(text):
+    assert detect_language(text) == "ru"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("мой email test@mail.ru, пишите", "ru"),
+        ("менин почтам test@mail.ru", "ky"),
+        ("сайт https://ombudsman.kg не открывается", "ru"),
+    ],
+)
+def test_urls_and_emails_inside_a_sentence_do_not_decide(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_the_detector_stays_fast():
+    from core.language import default_detector
+
+    detector = default_detector()
+    texts = NO_LANGUAGE + LATIN_KYRGYZ + LATIN_RUSSIAN + CLEARLY_KYRGYZ + CLEARLY_RUSSIAN
+    started = time.perf_counter()
+    for _ in range(20):
+        for text in texts:
+            detector.detect(text)
+    per_message = (time.perf_counter() - started) / (20 * len(texts))
+    assert per_message < 0.002, f"{per_message * 1e6:.0f} µs per message"
 
 
 @pytest.mark.parametrize(

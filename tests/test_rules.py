@@ -18,16 +18,21 @@ from core.validation import (
     CATEGORIES,
     FIELDS,
     REGIONS,
+    check_address,
     check_description,
     check_full_name,
     check_respondent,
+    format_incident_date,
     is_late,
+    last_day,
     match_category,
     match_field,
     match_region,
+    mentions_self_harm,
     normalize_phone,
     normalize_reference,
     parse_incident_date,
+    read_incident_date,
 )
 from tests import contract
 
@@ -636,7 +641,6 @@ def test_parse_incident_date_accepts(text, expected):
         ("32 марта 2026", "invalid"),
         ("1899-01-01", "invalid"),
         ("2026", "invalid"),
-        ("марта", "invalid"),
         ("12 марта 26", "invalid"),
         ("12.03.2026 или 13.03.2026", "invalid"),
         ("вчера или сегодня", "invalid"),
@@ -701,10 +705,136 @@ def test_is_late(incident, today, expected):
     assert is_late(incident, today) is expected
 
 
-def test_month_only_date_is_late_from_its_first_day():
-    incident, error = parse_incident_date("11.2025", TODAY)
-    assert (incident, error) == (date(2025, 11, 1), None)
-    assert is_late(incident, TODAY) is True
+def test_month_only_date_is_late_only_once_the_whole_month_is():
+    # Today is 28.11.2026: November 2025 still holds days within the year, October does not.
+    incident, precision, error = read_incident_date("11.2025", TODAY)
+    assert (incident, precision, error) == (date(2025, 11, 1), "month", None)
+    assert is_late(last_day(incident, precision), TODAY) is False
+    incident, precision, error = read_incident_date("в октябре 2025", TODAY)
+    assert (incident, precision) == (date(2025, 10, 1), "month")
+    assert is_late(last_day(incident, precision), TODAY) is True
+
+
+# --------------------------------------------------------------------------
+# read_incident_date: how exact the date is, and the summary's dd.mm.yyyy / mm.yyyy
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected, precision",
+    [
+        # numeric (CONTRACT.md)
+        ("12.03.2026", date(2026, 3, 12), "day"),
+        ("2026-03-12", date(2026, 3, 12), "day"),
+        ("03.2026", date(2026, 3, 1), "month"),
+        ("2026-03", date(2026, 3, 1), "month"),
+        ("март 2026", date(2026, 3, 1), "month"),
+        ("2025-жылдын мартында", date(2025, 3, 1), "month"),
+        ("12-мартта", date(2026, 3, 12), "day"),
+        # a month named without a year: the latest such month not in the future
+        ("в марте", date(2026, 3, 1), "month"),
+        ("В марте", date(2026, 3, 1), "month"),
+        ("март", date(2026, 3, 1), "month"),
+        ("марта", date(2026, 3, 1), "month"),
+        ("март айында", date(2026, 3, 1), "month"),
+        ("март айында болгон", date(2026, 3, 1), "month"),
+        ("мартта", date(2026, 3, 1), "month"),
+        ("февралда", date(2026, 2, 1), "month"),
+        ("майда", date(2026, 5, 1), "month"),
+        ("в мае", date(2026, 5, 1), "month"),
+        ("в феврале", date(2026, 2, 1), "month"),
+        ("в начале марта", date(2026, 3, 1), "month"),
+        ("примерно в апреле", date(2026, 4, 1), "month"),
+        ("mart aiynda", date(2026, 3, 1), "month"),
+        ("в ноябре", date(2026, 11, 1), "month"),  # this month: not in the future
+        ("в декабре", date(2025, 12, 1), "month"),  # December 2026 is ahead: last year's
+        ("декабрда", date(2025, 12, 1), "month"),
+        ("Жалган куранда", date(2026, 3, 1), "month"),
+        # the month before, this month
+        ("в прошлом месяце", date(2026, 10, 1), "month"),
+        ("прошлый месяц", date(2026, 10, 1), "month"),
+        ("өткөн айда", date(2026, 10, 1), "month"),
+        ("откон айда", date(2026, 10, 1), "month"),
+        ("мурунку айда", date(2026, 10, 1), "month"),
+        ("в этом месяце", date(2026, 11, 1), "month"),
+        ("ушул айда", date(2026, 11, 1), "month"),
+        # today, yesterday, N days / weeks / months ago
+        ("сегодня", TODAY, "day"),
+        ("бүгүн", TODAY, "day"),
+        ("вчера", date(2026, 11, 27), "day"),
+        ("кечээ", date(2026, 11, 27), "day"),
+        ("3 күн мурун", date(2026, 11, 25), "day"),
+        ("3 кун мурун", date(2026, 11, 25), "day"),
+        ("үч күн мурун", date(2026, 11, 25), "day"),
+        ("5 дней назад", date(2026, 11, 23), "day"),
+        ("1 день назад", date(2026, 11, 27), "day"),
+        ("два дня назад", date(2026, 11, 26), "day"),
+        ("неделю назад", date(2026, 11, 21), "day"),
+        ("2 недели назад", date(2026, 11, 14), "day"),
+        ("бир жума мурун", date(2026, 11, 21), "day"),
+        ("эки жума мурун", date(2026, 11, 14), "day"),
+        ("месяц назад", date(2026, 10, 1), "month"),
+        ("3 месяца назад", date(2026, 8, 1), "month"),
+        ("бир ай мурун", date(2026, 10, 1), "month"),
+        ("эки ай мурун", date(2026, 9, 1), "month"),
+        ("14 месяцев назад", date(2025, 9, 1), "month"),
+    ],
+)
+def test_read_incident_date(text, expected, precision):
+    assert read_incident_date(text, TODAY) == (expected, precision, None)
+    assert parse_incident_date(text, TODAY) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("в следующем месяце", "future"),
+        ("келерки айда", "future"),
+        ("в декабре 2026", "future"),
+        ("декабрь 2026", "future"),
+        ("12.2026", "future"),
+        ("завтра", "future"),
+        ("давно", "invalid"),
+        ("в марте или в апреле", "invalid"),
+        ("месяцев назад", "invalid"),
+        ("много дней назад", "invalid"),
+        ("в прошлом году", "invalid"),
+        ("былтыр", "invalid"),
+        ("100000 дней назад", "invalid"),
+    ],
+)
+def test_read_incident_date_rejects(text, error):
+    assert read_incident_date(text, TODAY) == (None, None, error)
+
+
+@pytest.mark.parametrize(
+    "value, precision, expected",
+    [
+        (date(2026, 3, 12), "day", "12.03.2026"),
+        ("2026-03-12", "day", "12.03.2026"),
+        ("2026-03-01", "month", "03.2026"),
+        (date(2026, 3, 1), "month", "03.2026"),
+        ("2026-03-05", None, "05.03.2026"),
+        (date(999, 1, 2), "day", "02.01.0999"),
+        ("not a date", "day", "not a date"),
+        (None, "day", ""),
+    ],
+)
+def test_format_incident_date(value, precision, expected):
+    assert format_incident_date(value, precision) == expected
+
+
+@pytest.mark.parametrize(
+    "value, precision, expected",
+    [
+        (date(2026, 3, 1), "month", date(2026, 3, 31)),
+        (date(2024, 2, 1), "month", date(2024, 2, 29)),
+        (date(2026, 12, 1), "month", date(2026, 12, 31)),
+        (date(2026, 3, 12), "day", date(2026, 3, 12)),
+    ],
+)
+def test_last_day(value, precision, expected):
+    assert last_day(value, precision) == expected
 
 
 # --------------------------------------------------------------------------
@@ -927,6 +1057,145 @@ def test_normalize_reference_hostile(text, expected):
 
 
 # --------------------------------------------------------------------------
+# check_address
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("г. Ош, ул. Ленина 12", "г. Ош, ул. Ленина 12"),
+        ("Чүй облусу, Сокулук району, Жаңы-Жер айылы", "Чүй облусу, Сокулук району, Жаңы-Жер айылы"),
+        ("Чуй облусу, Сокулук району, Жаны-Жер айылы", "Чуй облусу, Сокулук району, Жаны-Жер айылы"),
+        ("Бишкек, мкр Асанбай 12-34", "Бишкек, мкр Асанбай 12-34"),
+        ("Naryn sh., Lenin 5", "Naryn sh., Lenin 5"),
+        ("aibek@mail.kg", "aibek@mail.kg"),
+        ("Aibek.Asanov+appeal@gmail.com", "Aibek.Asanov+appeal@gmail.com"),
+        ("  aibek@mail.kg \n", "aibek@mail.kg"),
+        ("Бишкек", "Бишкек"),
+        ("г.Бишкек ул.Киевская 96", "г.Бишкек ул.Киевская 96"),
+        ("с. Ак-Суу", "с. Ак-Суу"),
+        ("Ош шаары, Ленин көчөсү 5", "Ош шаары, Ленин көчөсү 5"),
+        ("Кара-Балта шаары, Ленин көчөсү 12, 5-батир", "Кара-Балта шаары, Ленин көчөсү 12, 5-батир"),
+        ("Ысык-Көл облусу, Каракол шаары", "Ысык-Көл облусу, Каракол шаары"),
+        ("Жалал-Абад обл., Базар-Коргон р-н, с. Акман", "Жалал-Абад обл., Базар-Коргон р-н, с. Акман"),
+        ("Talas, Manas 23", "Talas, Manas 23"),
+        ("Manas ayil, Chui oblast", "Manas ayil, Chui oblast"),
+        ("Москва, ул. Тверская 1, кв 5", "Москва, ул. Тверская 1, кв 5"),
+        ("Кызыл-Суу айылы", "Кызыл-Суу айылы"),
+        ("Ленина 12, кв 5", "Ленина 12, кв 5"),  # street, house and flat: accepted
+        ("Токтогул 45 дом 3", "Токтогул 45 дом 3"),
+        ("Бишкек,   Ахунбаева\t12", "Бишкек, Ахунбаева 12"),
+        ("г. Бишкек, ул. Токтогула 1; e-mail: a@b.kg", "г. Бишкек, ул. Токтогула 1; e-mail: a@b.kg"),
+    ],
+)
+def test_check_address_accepts(text, expected):
+    assert check_address(text) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "нет",
+        "Нет",
+        "жок",
+        "не знаю",
+        "билбейм",
+        "дарегим жок",
+        "123",
+        "12345678",
+        "asdf",
+        "asdf 123",
+        "qwerty",
+        "aibek@",
+        "@mail.kg",
+        "aibek@mail",
+        "a@@b.kg",
+        "Ош",  # a settlement, but shorter than 5 characters
+        "г. О",
+        "хорошо",
+        "ооба макулмун",
+        "Асанов Бакыт",
+        "живу с мамой",
+        "привет как дела",
+        "+996 555 123 456",
+        "12.03.2026",
+        "Бишкек " * 60,  # over 300 characters
+    ],
+)
+def test_check_address_rejects(text):
+    assert check_address(text) == (None, "invalid")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EMPTY, (None, "invalid")),
+        (BLANK, (None, "invalid")),
+        (HUGE, (None, "invalid")),
+        (EMOJI, (None, "invalid")),
+        (SQL, (None, "invalid")),
+        (XSS, (None, "invalid")),
+        (CONTROL, (None, "invalid")),
+        (None, (None, "invalid")),
+        ("г. Ош," + ZWSP + " ул. Ленина 12", ("г. Ош, ул. Ленина 12", None)),
+        (RLO + "Бишкек, ул. Ленина 1", ("Бишкек, ул. Ленина 1", None)),
+        ("Бишкек\x00, ул. Ленина 1", ("Бишкек , ул. Ленина 1", None)),
+        ("Бишкек, <b>Ленина</b> 1", ("Бишкек, <b>Ленина</b> 1", None)),  # kept as data
+    ],
+)
+def test_check_address_hostile(text, expected):
+    assert check_address(text) == expected
+
+
+# --------------------------------------------------------------------------
+# mentions_self_harm: the safety net under faq/emergency
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "я больше не хочу жить",
+        "Не хочу жить.",
+        "жить не хочется, всё надоело",
+        "хочу покончить с собой",
+        "думаю о самоубийстве",
+        "я порежу себя... режу себя каждый день",
+        "Жашагым келбейт",
+        "жашагым келбей калды",
+        "өзүмдү өлтүрөм",
+        "озумду олтуром",
+        "өлгүм келет",
+        "ne hochu zhit",
+        "jashagym kelbeit",
+    ],
+)
+def test_mentions_self_harm(text):
+    assert mentions_self_harm(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "да",
+        "нет",
+        "жок",
+        "ооба",
+        "хочу жить спокойно, без угроз соседа",
+        "мой брат покончил с собой в изоляторе",  # someone else's death: a complaint
+        "кайрылуу бергим келет",
+        EMPTY,
+        HUGE,
+        SQL,
+        None,
+    ],
+)
+def test_mentions_self_harm_not(text):
+    assert mentions_self_harm(text) is False
+
+
+# --------------------------------------------------------------------------
 # match_field
 # --------------------------------------------------------------------------
 
@@ -951,7 +1220,13 @@ def test_normalize_reference_hostile(text, expected):
         ("область", "region"),
         ("облус", "region"),
         ("не тот регион", "region"),
-        ("адрес", "region"),
+        ("адрес", "address"),
+        ("адрес неправильный", "address"),
+        ("дарек", "address"),
+        ("дарегим туура эмес", "address"),
+        ("почтовый адрес", "address"),
+        ("e-mail", "address"),
+        ("жашаган жери", "region"),
         ("категория", "category"),
         ("категорию", "category"),
         ("тема", "category"),
@@ -1036,6 +1311,9 @@ ALL_FUNCTIONS = [
     match_region,
     match_category,
     lambda t: parse_incident_date(t, TODAY),
+    lambda t: read_incident_date(t, TODAY),
+    check_address,
+    mentions_self_harm,
     check_description,
     check_respondent,
     normalize_reference,
@@ -1068,6 +1346,7 @@ def test_long_inputs_are_rejected_or_bounded(text):
     assert normalize_phone(text) is None
     assert check_full_name(text)[0] is None
     assert check_respondent(text)[0] is None
+    assert check_address(text)[0] is None
     description, error = check_description(text)
     assert description is None or len(description) <= 4000
 
@@ -1093,13 +1372,16 @@ def test_never_raises_on_random_strings():
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
         phone = normalize_phone(text)
         assert phone is None or phone.startswith("+")
-        for fn in (check_full_name, check_description, check_respondent):
+        for fn in (check_full_name, check_description, check_respondent, check_address):
             value, error = fn(text)
             assert (value is None) != (error is None)
         for fn, codes in ((match_region, REGIONS), (match_category, CATEGORIES), (match_field, FIELDS)):
             assert fn(text) in codes + (None,)
         when, error = parse_incident_date(text, TODAY)
         assert (when is None) != (error is None)
+        when, precision, error = read_incident_date(text, TODAY)
+        assert (when is None) == (precision is None) != (error is None)
+        assert mentions_self_harm(text) in (True, False)
         ref = normalize_reference(text)
         assert ref is None or len(ref) == len("AK-2026-000042")
 

@@ -40,10 +40,19 @@ from telegram import Update
 
 from akyikatchy.telegram import polling_cli, sending, webhook_cli
 from akyikatchy.telegram.channel import TelegramInput
+from akyikatchy.telegram.commands import MENU, set_commands
 from akyikatchy.telegram.dispatch import UpdateIds
+from akyikatchy.telegram.keyboards import LIVE, STALE, UNKNOWN, MemoryKeyboardState, RedisKeyboardState
 from akyikatchy.telegram.sending import contact_keyboard, inline_keyboard, split_text
 from akyikatchy.telegram.settings import MESSAGE_LIMIT, SECRET_HEADER, WEBHOOK_PATH
-from akyikatchy.telegram.updates import ATTACHMENT_TEXT, UNSUPPORTED_TEXT, command_text, convert_update
+from akyikatchy.telegram.texts import domain_responses, text_for
+from akyikatchy.telegram.updates import (
+    ATTACHMENT_TEXT,
+    COMMANDS,
+    UNSUPPORTED_TEXT,
+    command_text,
+    convert_update,
+)
 from devserver.servers import MODEL, free_port, rasa_server
 from tests.support.fake_telegram import (
     FakeTelegram,
@@ -81,9 +90,10 @@ def parse(data: dict[str, Any]) -> Update:
 def payloads(messages: list[dict[str, Any]]) -> list[str]:
     found = []
     for m in messages:
-        markup = m.get("reply_markup") or {}
-        for row in markup.get("inline_keyboard") or []:
-            found.extend(b.get("callback_data") for b in row if b.get("callback_data"))
+        for key in ("reply_markup", "edited_reply_markup"):
+            markup = m.get(key) or {}
+            for row in markup.get("inline_keyboard") or []:
+                found.extend(b.get("callback_data") for b in row if b.get("callback_data"))
     return found
 
 
@@ -558,6 +568,234 @@ def test_set_webhook_cli(fake, monkeypatch, capsys):
     assert "999:wrong" not in capsys.readouterr().err
 
 
+# -- buttons: the choice marked, stale presses, the share-contact keyboard, the menu ----------
+LANGUAGE_CASES = [("ky", "Ооба", "Жок"), ("ru", "Да", "Нет")]
+
+
+def already_done(language: str) -> str:
+    return text_for(domain_responses(), "utter_already_done", language)
+
+
+async def send_keyboard(out, chat_id: int, fake: FakeTelegram, text: str, buttons: list[tuple[str, str]]):
+    await out.send_response(
+        str(chat_id), {"text": text, "buttons": [{"title": t, "payload": p} for t, p in buttons]}
+    )
+    return fake.sent_messages(chat_id)[-1]
+
+
+@pytest.mark.parametrize("language, yes, no", LANGUAGE_CASES)
+async def test_a_press_marks_the_choice_and_a_double_tap_is_already_done(fake, language, yes, no):
+    collector = Collector()
+    channel = channel_for(fake)
+    out = channel.get_output_channel()
+    u = user(70001 if language == "ky" else 70002, language)
+    try:
+        question = await send_keyboard(
+            out, u["id"], fake, "Жөнөтөбүзбү? / Отправить?", [(yes, "/affirm"), (no, "/deny")]
+        )
+        first = callback_update(u, "/affirm", message=question)
+        second = callback_update(u, "/affirm", message=question)
+        mark = fake.mark()
+        channel.accept(first, collector)
+        channel.accept(second, collector)
+        await channel.drain()
+    finally:
+        await channel.stop()
+    assert [m.text for m in collector.messages] == ["/affirm"]  # the second tap never reaches Rasa
+    edited = fake.message(u["id"], question["message_id"])
+    assert edited["text"] == question["text"] + f"\n\n\u2713 {yes}"
+    assert "reply_markup" not in edited  # the keyboard is gone
+    answered = [c.params["callback_query_id"] for c in fake.calls_since(mark, "answerCallbackQuery")]
+    assert sorted(answered) == sorted([first["callback_query"]["id"], second["callback_query"]["id"]])
+    assert [m["text"] for m in fake.sent(u["id"], mark)] == [already_done(language)]
+
+
+@pytest.mark.parametrize("language, yes, no", LANGUAGE_CASES)
+async def test_old_and_superseded_keyboards_are_stale_menus_survive_typing(fake, language, yes, no):
+    collector = Collector()
+    channel = channel_for(fake)
+    out = channel.get_output_channel()
+    u = user(70011 if language == "ky" else 70012, language)
+    try:
+        menu = await send_keyboard(out, u["id"], fake, "Меню", [("A", "/file_appeal"), ("B", "/help")])
+        channel.accept(text_update(u, "салам"), collector)  # typing leaves a menu live
+        await channel.drain()
+        channel.accept(callback_update(u, "/file_appeal", message=menu), collector)
+        await channel.drain()
+        consent = await send_keyboard(out, u["id"], fake, "Макулсузбу?", [(yes, "/affirm"), (no, "/deny")])
+        channel.accept(text_update(u, "ooba"), collector)  # the answer typed: its keyboard is dead
+        await channel.drain()
+        mark = fake.mark()
+        channel.accept(callback_update(u, "/affirm", message=consent), collector)  # the old consent button
+        await channel.drain()
+        region = await send_keyboard(
+            out, u["id"], fake, "Регион?", [("Бишкек", '/inform{"region":"bishkek"}')]
+        )
+        await send_keyboard(out, u["id"], fake, "Категория?", [("Эмгек", '/inform{"category":"labour"}')])
+        channel.accept(text_update(u, "бир нерсе"), collector)
+        await channel.drain()
+        newer = await send_keyboard(out, u["id"], fake, "Дагы?", [(yes, "/affirm")])
+        channel.accept(callback_update(u, '/inform{"region":"bishkek"}', message=region), collector)
+        await channel.drain()
+        channel.accept(callback_update(u, "/affirm", message=newer), collector)  # the latest: goes through
+        await channel.drain()
+    finally:
+        await channel.stop()
+    assert [m.text for m in collector.messages] == ["салам", "/file_appeal", "ooba", "бир нерсе", "/affirm"]
+    assert [m["text"] for m in fake.sent(u["id"], mark) if m["text"] == already_done(language)] == [
+        already_done(language)
+    ] * 2
+
+
+async def test_a_press_on_an_unknown_chat_goes_through_as_before(fake):
+    collector = Collector()
+    channel = channel_for(fake)
+    try:
+        channel.accept(callback_update(user(70021, "ru"), "/help"), collector)
+        await channel.drain()
+    finally:
+        await channel.stop()
+    assert [m.text for m in collector.messages] == ["/help"]
+    assert fake.calls_since(0, "editMessageReplyMarkup")  # made-up message: only the keyboard removal
+
+
+@pytest.mark.parametrize("language", ["ky", "ru"])
+async def test_the_share_contact_keyboard_goes_once_the_phone_is_answered(fake, language):
+    title = "Номеримди жөнөтүү" if language == "ky" else "Отправить мой номер"
+    collector = Collector()
+    channel = channel_for(fake)
+    out = channel.get_output_channel()
+    typed, shared = (
+        user(70031 if language == "ky" else 70032, language),
+        user(70033 if language == "ky" else 70034, language),
+    )
+    try:
+        # typed number; the next message carries an inline keyboard (the region question)
+        await out.send_response(str(typed["id"]), {"text": "Телефон?", "custom": {"request_contact": title}})
+        channel.accept(text_update(typed, "0555 12 34 56"), collector)
+        await channel.drain()
+        mark = fake.mark()
+        region = await send_keyboard(
+            out, typed["id"], fake, "Регион?", [("Бишкек", '/inform{"region":"bishkek"}')]
+        )
+        await out.send_response(str(typed["id"]), {"text": "Кийинки"})
+        # shared contact; the next message is plain text
+        await out.send_response(str(shared["id"]), {"text": "Телефон?", "custom": {"request_contact": title}})
+        channel.accept(contact_update(shared, "996555123456"), collector)
+        await channel.drain()
+        shared_mark = fake.mark()
+        await out.send_response(str(shared["id"]), {"text": "Рахмат"})
+        # the edit fails: the inline keyboard comes on a message of its own
+        await out.send_response(str(typed["id"]), {"text": "Телефон?", "custom": {"request_contact": title}})
+        channel.accept(text_update(typed, "+996 555 ABC 456"), collector)
+        await channel.drain()
+        fallback_mark = fake.mark()
+        fake.fail_next(
+            "editMessageReplyMarkup", 1, status=400, description="Bad Request: message can't be edited"
+        )
+        await out.send_response(
+            str(typed["id"]), {"text": "Регион?", "buttons": [{"title": "Ош", "payload": "/deny"}]}
+        )
+    finally:
+        await channel.stop()
+    sent = fake.sent(typed["id"], mark)
+    assert sent[0]["reply_markup"] == {"remove_keyboard": True}
+    assert fake.message(typed["id"], region["message_id"])["reply_markup"][
+        "inline_keyboard"
+    ]  # added by an edit
+    assert "reply_markup" not in sent[1]  # removed once only
+    assert fake.sent(shared["id"], shared_mark)[0]["reply_markup"] == {"remove_keyboard": True}
+    fallback = fake.sent(typed["id"], fallback_mark)
+    assert fallback[0]["reply_markup"] == {"remove_keyboard": True}
+    assert payloads(fallback[1:]) == ["/deny"]
+
+
+async def test_keyboard_state_in_memory_is_bounded():
+    state = MemoryKeyboardState(size=2)
+    await state.keyboard_sent(1, 10, True)
+    assert await state.inbound(1, 10) == LIVE
+    assert await state.inbound(1, 10) == STALE
+    await state.keyboard_sent(2, 20, True)
+    await state.keyboard_sent(3, 30, True)  # chat 1 forgotten
+    assert await state.inbound(1, 10) == UNKNOWN
+
+
+async def test_keyboard_state_in_redis_takes_a_press_once():
+    redis_asyncio = pytest.importorskip("redis.asyncio")
+    client = redis_asyncio.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except Exception:
+        await client.close()
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"akyikatchy-test:{os.getpid()}:{time.time_ns()}:"
+    state, other = RedisKeyboardState(client, prefix=prefix), RedisKeyboardState(client, prefix=prefix)
+    try:
+        assert await state.inbound(5, 99) == UNKNOWN
+        await state.keyboard_sent(5, 100, True)
+        await state.keyboard_sent(5, 101, False)
+        results = await asyncio.gather(state.inbound(5, 100), other.inbound(5, 100))
+        assert sorted(results) == [LIVE, STALE]  # two replicas, one double tap: one goes through
+        assert await state.inbound(5, None) == LIVE  # typed: answer keyboards die, menus stay
+        assert await state.inbound(5, 101) == LIVE
+        await state.contact_sent(5)
+        assert not await state.take_contact_removal(5)
+        await state.inbound(5, None)
+        assert await state.take_contact_removal(5) and not await state.take_contact_removal(5)
+    finally:
+        keys = [k async for k in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.close()
+
+
+def menu_of(fake: FakeTelegram, language: str) -> list[tuple[str, str]]:
+    return [(c["command"], c["description"]) for c in fake.commands.get(language, [])]
+
+
+def expected_menu(language: str) -> list[tuple[str, str]]:
+    return [(c, text_for(domain_responses(), f"utter_command_{c}", language)) for c in MENU]
+
+
+async def test_command_menu_is_set_per_language(fake):
+    assert set(MENU) <= set(COMMANDS)
+    channel = channel_for(fake)
+    try:
+        assert await set_commands(channel.get_bot())
+    finally:
+        await channel.stop()
+    assert menu_of(fake, "ky") == expected_menu("ky")
+    assert menu_of(fake, "ru") == expected_menu("ru")
+    assert menu_of(fake, "") == expected_menu("ky")  # the default: Kyrgyz, the state language
+    assert menu_of(fake, "ky") != menu_of(fake, "ru")
+    assert all(description for _, description in menu_of(fake, "ru") + menu_of(fake, "ky"))
+
+
+def test_webhook_cli_sets_the_command_menu(fake, monkeypatch, capsys):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake.base_url)
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org" + WEBHOOK_PATH)
+    assert webhook_cli.main([]) == 0
+    assert "command menu set" in capsys.readouterr().out
+    assert menu_of(fake, "ky") == expected_menu("ky") and menu_of(fake, "ru") == expected_menu("ru")
+    assert menu_of(fake, "") == expected_menu("ky")
+    fake.fail_next("setMyCommands", 1, status=400, description="Bad Request: commands invalid")
+    assert webhook_cli.main([]) == 1
+
+
+async def test_polling_start_sets_the_command_menu(fake):
+    channel = channel_for(fake, polling=True, poll_timeout=1)
+    try:
+        await channel.start_polling(Collector())
+        await eventually(lambda: fake.calls_since(0, "getUpdates"))
+    finally:
+        await channel.stop()
+    methods = fake.methods()
+    assert methods.index("setMyCommands") < methods.index("getUpdates")
+    assert menu_of(fake, "ru") == expected_menu("ru") and menu_of(fake, "") == expected_menu("ky")
+
+
 # =========================================================================================
 # The real Rasa server with the channel
 # =========================================================================================
@@ -650,14 +888,62 @@ class Chat:
         mark = self.server.fake.mark()
         assert self.server.post(update) == 200
         self.server.wait_processed(str(self.user_id), update["update_id"])
-        return self.server.fake.sent(self.user_id, mark)
+        return self.sent_since(mark)
+
+    def sent_since(self, mark: int) -> list[dict[str, Any]]:
+        """sendMessage parameters since ``mark``; an inline keyboard added later by an edit (when
+        the same message removed the share-contact keyboard) as ``edited_reply_markup``."""
+        fake = self.server.fake
+        out = []
+        for call in fake.calls_since(mark, "sendMessage"):
+            if str(call.params.get("chat_id")) != str(self.user_id):
+                continue
+            params = dict(call.params)
+            if isinstance(call.result, dict) and not (params.get("reply_markup") or {}).get(
+                "inline_keyboard"
+            ):
+                now = fake.message(call.result["chat"]["id"], call.result["message_id"]) or {}
+                if now.get("reply_markup"):
+                    params["edited_reply_markup"] = now["reply_markup"]
+            out.append(params)
+        return out
 
     def say(self, text: str) -> list[dict[str, Any]]:
         return self.turn(text_update(self.user, text))
 
-    def press(self, data: str) -> list[dict[str, Any]]:
+    def message_with(self, data: str) -> Optional[dict[str, Any]]:
+        """The latest message the bot sent this chat with a button ``data`` (as it is now)."""
+        for message in reversed(self.server.fake.sent_messages(self.user_id)):
+            if data in payloads([message]) or data in payloads([self.sent_as(message)]):
+                return message
+        return None
+
+    def sent_as(self, message: dict[str, Any]) -> dict[str, Any]:
+        """``message`` as it was sent (before an edit removed its keyboard)."""
+        for call in self.server.fake.calls_since(0, "sendMessage"):
+            if isinstance(call.result, dict) and call.result.get("message_id") == message["message_id"]:
+                return call.result
+        return message
+
+    def press_update(self, data: str, message: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        """A press of ``data`` on ``message`` (default: the latest message showing that button)."""
+        message = message or self.message_with(data)
+        return callback_update(self.user, data, message=self.sent_as(message) if message else None)
+
+    def press_stale(self, update: dict[str, Any]) -> list[dict[str, Any]]:
+        """Post a press that must not reach Rasa; return what the bot sent (waits for a reply)."""
+        fake = self.server.fake
+        mark = fake.mark()
+        before = len(self.server.user_events(str(self.user_id)))
+        assert self.server.post(update) == 200
+        fake.wait_for(lambda f: f.sent(self.user_id, mark), 30)
+        time.sleep(0.5)
+        assert len(self.server.user_events(str(self.user_id))) == before, "a stale press reached Rasa"
+        return fake.sent(self.user_id, mark)
+
+    def press(self, data: str, message: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
         mark = self.server.fake.mark()
-        update = callback_update(self.user, data)
+        update = self.press_update(data, message)
         replies = self.turn(update)
         answered = [
             c.params.get("callback_query_id")
@@ -827,11 +1113,13 @@ APPEAL_TEXTS = {
     "ky": {
         "file": "кайрылуу бергим келет",
         "respondent": "Бишкек шаарынын мэриясы",
+        "address": "Бишкек шаары, Токтогул көчөсү 125, 12-батир",
         "description": "Жумуш берүүчү үч ай бою эмгек акымды төлөбөй келет, арызыма жооп берген жок.",
     },
     "ru": {
         "file": "хочу подать обращение",
         "respondent": "Мэрия города Бишкек",
+        "address": "г. Бишкек, ул. Токтогула 125, кв. 12",
         "description": "Работодатель три месяца не выплачивает зарплату и не отвечает на мои заявления.",
     },
 }
@@ -881,7 +1169,8 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
         "phone (shared contact)",
         "contact not passed as '+996555123456' with contact: true",
     )
-    step("region", chat.press('/inform{"region":"bishkek"}'), ['/inform{"category":"labour"}'])
+    step("region", chat.press('/inform{"region":"bishkek"}'))
+    step("address", chat.say(texts["address"]), ['/inform{"category":"labour"}'])
     step("category", chat.press('/inform{"category":"labour"}'))
     step("respondent", chat.say(texts["respondent"]))
     step("incident date", chat.say(_incident_date()))
@@ -893,7 +1182,11 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
     assert doc_event["text"] == ATTACHMENT_TEXT
     assert doc_event["metadata"]["attachment"]["file_id"] == file_id
     summary = step("description", chat.say(texts["description"]), ["/affirm"])
+    summary_message = chat.message_with("/affirm")
     confirmed = step("confirm", chat.press("/affirm"))
+    # a double tap on "send": the second press answers "already done" and stores nothing
+    again = chat.press_stale(chat.press_update("/affirm", summary_message))
+    check(_texts(again) == already_done(language), "second tap on send", "not 'already done'", again)
 
     found = REFERENCE.findall(_texts(confirmed) + _texts(summary))
     check(found, "confirm", "no reference AK-YYYY-NNNNNN in the replies", confirmed)
@@ -908,6 +1201,8 @@ def test_whole_appeal_through_telegram(telegram_server, database_url, language):
         )
         assert listing.returncode == 0, listing.stderr
         rows = {row["reference"]: row for row in json.loads(listing.stdout)}
+        mine = [r for r in rows.values() if r["conversation_id"] == str(user_id) and r["reference"] in found]
+        check(len(mine) == 1, "appeals list", f"{len(mine)} appeals stored for one double-tapped send")
         row = rows.get(found[0])
         check(row, "appeals list", f"{found[0]} not in `python -m appeals list --json`")
         if row:
@@ -995,3 +1290,39 @@ def test_polling_mode_through_the_cli(database_url, tmp_path):
     text = log_path.read_text(encoding="utf-8", errors="replace")
     assert "long polling started" in text and "long polling stopped" in text
     assert fake.token not in text
+
+
+@pytest.mark.parametrize("language", ["ky", "ru"])
+def test_buttons_through_rasa_choice_marked_stale_presses_and_contact_keyboard(telegram_server, language):
+    chat = Chat(telegram_server, 960001 if language == "ky" else 960002, language)
+    fake = telegram_server.fake
+    chat.say("/start")
+    chat.say(APPEAL_TEXTS[language]["file"])
+    consent = chat.message_with("/affirm")
+    assert consent, "no consent keyboard"
+    chat.press("/affirm", consent)
+    marked = fake.message(chat.user_id, consent["message_id"])
+    assert "reply_markup" not in marked and marked["text"].startswith(consent["text"])
+    assert "\u2713" in marked["text"][len(consent["text"]) :]
+    # the same consent button again (a double tap): "already done", in the conversation's language
+    again = chat.press_stale(chat.press_update("/affirm", consent))
+    assert _texts(again) == already_done(language)  # the conversation's language
+    asked_phone = chat.say("Асанов Бакыт Маратович")
+    assert contact_buttons(asked_phone)
+    after_phone = chat.say("0555 12 34 56")  # typed, not shared: the keyboard must still go
+    assert after_phone and after_phone[0].get("reply_markup") == {"remove_keyboard": True}, after_phone
+    region = chat.message_with('/inform{"region":"bishkek"}')
+    assert region and payloads([fake.message(chat.user_id, region["message_id"])]), "no region buttons"
+    # an old consent button after the form moved on
+    old = chat.press_stale(chat.press_update("/deny", consent))
+    assert _texts(old) == already_done(language)
+    chat.press('/inform{"region":"bishkek"}')  # the live keyboard still works
+    assert telegram_server.user_events(str(chat.user_id))[-1]["text"] == '/inform{"region":"bishkek"}'
+
+
+@pytest.mark.parametrize("text", ["+996 555 ABC 456", "'; DROP TABLE appeals; --", '{"a": 1}'])
+def test_plain_ascii_keeps_a_russian_speakers_language(telegram_server, text):
+    chat = Chat(telegram_server, 970001 + abs(hash(text)) % 1000, "ru")
+    assert in_language(chat.say("Здравствуйте"), "ru")
+    replies = chat.say(text)
+    assert replies and in_language(replies, "ru"), _texts(replies)

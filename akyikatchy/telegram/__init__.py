@@ -8,6 +8,10 @@ module              what
 ``updates``         one Telegram update -> the text and metadata Rasa gets (pure)
 ``sending``         Rasa's responses -> Telegram: split at 4096, keyboards, bounded retries
 ``dispatch``        each update once, one user's updates in order, errors contained
+``keyboards``       which inline keyboards are live, the share-contact keyboard (memory/Redis)
+``presses``         a press before Rasa: the choice marked with ✓, a stale press "already done"
+``texts``           the channel's own texts (``utter_already_done``, menu) from the domain
+``commands``        the command menu per language (setMyCommands ky, ru, default)
 ``polling``         getUpdates inside the Rasa server (``TELEGRAM_POLLING=1``)
 ``channel``         ``TelegramInput``, the input channel named in credentials.yml (webhook)
 ``webhook_cli``     ``python -m akyikatchy.telegram.webhook_cli``: setWebhook and its secret

@@ -8,9 +8,12 @@ Named in ``credentials.yml`` without any setting: everything comes from the envi
 * every request must carry ``TELEGRAM_SECRET_TOKEN`` in ``X-Telegram-Bot-Api-Secret-Token``
   (compared in constant time); otherwise 403 and nothing is parsed.  Unset means every
   request is refused.  Register it with ``python -m akyikatchy.telegram.webhook_cli``;
+* when ``TELEGRAM_MAX_PENDING`` accepted updates are still waiting or running: 503, nothing
+  is recorded, and Telegram delivers the update again later;
 * otherwise 200 at once, also for an unparseable update (logged and dropped, so that
   Telegram does not redeliver it forever); the update is processed in the background
-  (:mod:`akyikatchy.telegram.dispatch`).
+  (:mod:`akyikatchy.telegram.dispatch`), once across replicas when Redis is configured, and
+  every accepted update is processed before the server stops.
 
 With ``TELEGRAM_POLLING=1`` the channel also long-polls (:mod:`akyikatchy.telegram.polling`)
 from server start to server stop.  Nothing is sent to Telegram at start-up: the Bot object
@@ -44,6 +47,7 @@ from akyikatchy.telegram.settings import (
     SECRET_HEADER,
     Settings,
 )
+from akyikatchy.telegram.shared_ids import SharedUpdateIds
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +91,9 @@ class TelegramInput(InputChannel):
         self.polling = polling
         self._bot: Optional[Bot] = None
         self._output = TelegramOutput(self.get_bot, token)
-        self.dispatcher = Dispatcher(self.name(), self._output, self.get_bot)
+        self.dispatcher = Dispatcher(
+            self.name(), self._output, self.get_bot, shared=SharedUpdateIds.from_env(token)
+        )
         self.poller = Poller(self.get_bot, token, poll_timeout)
         self._logged_once: set[str] = set()
 
@@ -134,12 +140,19 @@ class TelegramInput(InputChannel):
         await self.dispatcher.drain(timeout)
 
     async def start_polling(self, on_new_message: OnNewMessage) -> None:
+        self.poller.wait_for_room = self._wait_for_room
         await self.poller.start(lambda data: self.accept(data, on_new_message))
+
+    async def _wait_for_room(self) -> None:
+        """Polling asks Telegram for more only when the bounded queue has room."""
+        while self.dispatcher.pending >= self.dispatcher.max_pending:
+            await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         """Stop polling, let updates in progress finish (bounded), close the HTTP clients."""
         await self.poller.stop()
         await self.drain()
+        await self.dispatcher.shared.close()
         if self._bot is not None:
             with contextlib.suppress(Exception):
                 await self._bot.shutdown()
@@ -157,6 +170,8 @@ class TelegramInput(InputChannel):
         if not self.secret_ok(secret_header):
             logger.warning("Telegram: webhook request without a valid secret token refused")
             return 403, {"error": "forbidden"}
+        if self.dispatcher.full:
+            return 503, {"error": "busy, retry later"}
         try:
             data = json.loads(body or b"")
         except (ValueError, UnicodeDecodeError):
@@ -181,6 +196,7 @@ class TelegramInput(InputChannel):
 
         @telegram_webhook.listener("after_server_start")
         async def start(app: Any, loop: Any) -> None:
+            self._output.agent_provider = lambda: getattr(app.ctx, "agent", None)
             if self.polling:
                 await self.start_polling(on_new_message)
 

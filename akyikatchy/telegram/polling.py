@@ -1,8 +1,9 @@
 """Long polling inside the Rasa server (``TELEGRAM_POLLING=1``, ``make telegram``).
 
-After the server starts: deleteWebhook, then getUpdates with an offset until the server
-stops, each poll bounded by ``TELEGRAM_POLL_TIMEOUT`` seconds.  Every update goes to the same
-handler as a webhook request.  Network errors, conflicts and server errors back off
+After the server starts: deleteWebhook, setMyCommands (the command menu per language,
+:mod:`akyikatchy.telegram.commands`), then getUpdates with an offset until the server stops,
+each poll bounded by ``TELEGRAM_POLL_TIMEOUT`` seconds.  Every update goes to the same handler
+as a webhook request.  Network errors, conflicts and server errors back off
 (doubling, at most ``MAX_POLL_BACKOFF`` seconds); a rejected token stops polling.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from akyikatchy.telegram.bot import describe_error, retry_after_seconds
+from akyikatchy.telegram.commands import set_commands
 from akyikatchy.telegram.settings import (
     ALLOWED_UPDATES,
     DEFAULT_POLL_TIMEOUT,
@@ -45,6 +47,8 @@ class Poller:
         self.token = token
         self.timeout = max(0.0, timeout)
         self.task: Optional[asyncio.Task] = None
+        # Set by the channel: waits while its bounded queue of accepted updates is full.
+        self.wait_for_room: Optional[Callable[[], Awaitable[None]]] = None
 
     async def start(self, on_update: OnUpdate) -> None:
         if self.task is None or self.task.done():
@@ -67,6 +71,7 @@ class Poller:
             await bot.delete_webhook(drop_pending_updates=False)
         except TelegramError as error:
             logger.warning("Telegram: deleteWebhook failed (%s)", describe_error(error, self.token))
+        await set_commands(bot, self.token)  # the command menu, per language
         logger.info("Telegram: long polling started")
         try:
             await self._loop(bot, on_update)
@@ -77,6 +82,8 @@ class Poller:
         offset: Optional[int] = None
         backoff = 1.0
         while True:
+            if self.wait_for_room is not None:
+                await self.wait_for_room()  # the channel's bounded queue
             try:
                 params: dict[str, Any] = {
                     "timeout": max(1, int(self.timeout)),

@@ -7,6 +7,15 @@ response with ``custom: {"request_contact": "<title>"}`` gets a one-time reply k
 single "share my contact" button (Telegram hides it once used).  Sends are retried a bounded
 number of times (``SEND_RETRIES``) on network errors, timeouts and flood control, then logged
 (no texts, names or phone numbers; the token masked) and dropped.
+
+Buttons (:mod:`akyikatchy.telegram.keyboards` keeps the state): every inline keyboard sent is
+recorded; :meth:`TelegramOutput.admit` decides for each update before Rasa sees it.  The first
+press of a live keyboard goes on to Rasa, and its message is edited to show the choice
+(``✓ <title>``, keyboard removed); a stale or repeated press is answered with
+``utter_already_done`` in the conversation's language and goes no further.  Once the user
+answered after the share-contact keyboard, the bot's next message removes it
+(``ReplyKeyboardRemove``; when that message carries an inline keyboard, the keyboard is added by
+editing the message, or, should that fail, sent on a message of its own).
 """
 
 from __future__ import annotations
@@ -17,10 +26,19 @@ from collections.abc import Callable
 from typing import Any, Optional
 
 from rasa.core.channels.channel import OutputChannel
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from akyikatchy.telegram.bot import describe_error, retry_after_seconds
+from akyikatchy.telegram.keyboards import KeyboardState, is_answer_payload, keyboard_state_from_env
+from akyikatchy.telegram.presses import PressHandling
 from akyikatchy.telegram.settings import CALLBACK_DATA_LIMIT, ENV_TOKEN, MESSAGE_LIMIT
 
 logger = logging.getLogger(__name__)
@@ -29,6 +47,7 @@ MAX_BUTTONS_IN_ONE_ROW = 3
 SEND_RETRIES = 3  # retries after the first attempt
 RETRY_BASE_DELAY = 0.5  # seconds; doubles per retry
 MAX_RETRY_AFTER = 5.0  # cap on Telegram's flood-control wait, seconds
+KEYBOARD_ONLY_TEXT = "\u2b07\ufe0f"  # a keyboard needs some text to hang on
 
 
 def _utf16_len(text: str) -> int:
@@ -128,16 +147,34 @@ def _contact_title(custom: Any) -> Optional[str]:
     return None
 
 
-class TelegramOutput(OutputChannel):
+def callback_payloads(markup: Any) -> list[str]:
+    """The callback data of an inline keyboard's buttons."""
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return []
+    return [
+        b.callback_data for row in markup.inline_keyboard for b in row if isinstance(b.callback_data, str)
+    ]
+
+
+class TelegramOutput(PressHandling, OutputChannel):
     """Sends Rasa's responses to a private Telegram chat (chat id = user id)."""
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
 
-    def __init__(self, bot_provider: Callable[[], Optional[Bot]], token: Optional[str] = None):
+    def __init__(
+        self,
+        bot_provider: Callable[[], Optional[Bot]],
+        token: Optional[str] = None,
+        keyboards: Optional[KeyboardState] = None,
+    ):
         self._bot_provider = bot_provider
         self._token = token
+        self.keyboards: KeyboardState = keyboards or keyboard_state_from_env()
+        # Set by the channel when the Rasa server starts: the conversation's language and the
+        # model's responses for the texts the channel sends itself.
+        self.agent_provider: Optional[Callable[[], Any]] = None
 
     # -- low level ----------------------------------------------------------------------
     async def call(self, method: str, **params: Any) -> Any:
@@ -196,7 +233,10 @@ class TelegramOutput(OutputChannel):
             return None
 
     async def send_text(self, recipient_id: str, text: Optional[str], reply_markup: Any = None) -> None:
-        """Plain text (no parse mode), split at Telegram's limit; markup on the last part."""
+        """Plain text (no parse mode), split at Telegram's limit; markup on the last part.
+
+        Records an inline keyboard sent, and removes the share-contact keyboard when due.
+        """
         chat_id = self._chat_id(recipient_id)
         if chat_id is None:
             return
@@ -204,15 +244,47 @@ class TelegramOutput(OutputChannel):
         if not chunks:
             if reply_markup is None:
                 return
-            chunks = ["\u2b07\ufe0f"]  # a keyboard needs some text to hang on
+            chunks = [KEYBOARD_ONLY_TEXT]
+        remove_contact = not isinstance(reply_markup, ReplyKeyboardMarkup) and (
+            await self.keyboards.take_contact_removal(chat_id)
+        )
+        inline_later = None
+        if remove_contact:
+            if reply_markup is None:
+                reply_markup = ReplyKeyboardRemove()
+            elif len(chunks) == 1:
+                # One message cannot carry both: remove first, add the inline keyboard by an edit.
+                inline_later, reply_markup = reply_markup, ReplyKeyboardRemove()
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await self.call(
-                "send_message",
-                chat_id=chat_id,
-                text=chunk,
-                reply_markup=reply_markup if last else None,
-            )
+            markup = reply_markup if last else None
+            if index == 0 and remove_contact and len(chunks) > 1:
+                markup = ReplyKeyboardRemove()
+            sent = await self.call("send_message", chat_id=chat_id, text=chunk, reply_markup=markup)
+            if last and inline_later is not None:
+                edited = None
+                if sent is not None:
+                    edited = await self.call(
+                        "edit_message_reply_markup",
+                        chat_id=chat_id,
+                        message_id=sent.message_id,
+                        reply_markup=inline_later,
+                    )
+                if edited is None:
+                    sent = await self.call(
+                        "send_message", chat_id=chat_id, text=KEYBOARD_ONLY_TEXT, reply_markup=inline_later
+                    )
+                markup = inline_later
+            if last and sent is not None:
+                await self._record(chat_id, sent, markup)
+
+    async def _record(self, chat_id: int, sent: Any, markup: Any) -> None:
+        payloads = callback_payloads(markup)
+        if payloads and getattr(sent, "message_id", None):
+            answers = any(is_answer_payload(p) for p in payloads)
+            await self.keyboards.keyboard_sent(chat_id, sent.message_id, answers)
+        elif isinstance(markup, ReplyKeyboardMarkup):
+            await self.keyboards.contact_sent(chat_id)
 
     # -- Rasa's OutputChannel API -------------------------------------------------------
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:

@@ -2,7 +2,8 @@
 
 * commands ``/start /help /language /cancel /status`` -> ``/greet /help /switch_language
   /cancel /check_appeal_status``; other text as typed;
-* a pressed inline button -> its callback data (the button's payload);
+* a pressed inline button -> its callback data (the button's payload); :class:`Pressed` keeps
+  the message it was on (id, text, the button's title) so the channel can mark the choice;
 * a shared contact -> the phone number with a leading ``+`` (metadata ``contact: true`` when
   it is the user's own contact; someone else's contact goes like a typed number);
 * a photo (largest size) or document -> ``/attachment`` with metadata ``attachment``
@@ -54,6 +55,15 @@ _UNSUPPORTED_CONTENT = (
 
 
 @dataclass
+class Pressed:
+    """The bot message whose inline button was pressed."""
+
+    message_id: int
+    text: Optional[str] = None  # the message's text (None for a caption or an inaccessible message)
+    title: Optional[str] = None  # the pressed button's title, when the keyboard is in the update
+
+
+@dataclass
 class Inbound:
     """What one Telegram update means for Rasa.
 
@@ -67,6 +77,7 @@ class Inbound:
     chat_type: Optional[str] = None
     metadata: dict[str, Any] = field(default_factory=dict)
     callback_query_id: Optional[str] = None
+    pressed: Optional[Pressed] = None
     reason: Optional[str] = None
 
 
@@ -116,6 +127,23 @@ def attachment_of(message: Any) -> Optional[dict[str, Any]]:
     return None
 
 
+def pressed_of(query: Any) -> Optional[Pressed]:
+    """The message a callback query's button was on, and the pressed button's title."""
+    message = query.message
+    if message is None or not getattr(message, "message_id", None):
+        return None
+    title = None
+    markup = getattr(message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", None) or ():
+        for button in row:
+            if button.callback_data == query.data:
+                title = button.text
+                break
+        if title is not None:
+            break
+    return Pressed(message.message_id, getattr(message, "text", None), title)
+
+
 def convert_update(update: Update) -> Inbound:
     """Turn a parsed Telegram update into the text and metadata Rasa gets (pure)."""
     inbound = Inbound(update_id=update.update_id)
@@ -155,6 +183,7 @@ def convert_update(update: Update) -> Inbound:
             inbound.reason = "callback query without data"
             return inbound
         inbound.text = query.data
+        inbound.pressed = pressed_of(query)
         return inbound
 
     if message.text is not None:

@@ -6,6 +6,9 @@
     python -m akyikatchy.telegram.webhook_cli --delete       # deleteWebhook (back to polling)
     python -m akyikatchy.telegram.webhook_cli --info         # getWebhookInfo
 
+setWebhook also sets the command menu per language (setMyCommands for ``ky``, ``ru`` and the
+default; descriptions from the domain, :mod:`akyikatchy.telegram.commands`).
+
 setWebhook is called with ``secret_token`` (Telegram then sends it in the
 ``X-Telegram-Bot-Api-Secret-Token`` header, which the channel checks) and
 ``allowed_updates=["message", "callback_query"]``.  ``TELEGRAM_API_BASE_URL`` overrides the
@@ -26,6 +29,7 @@ from typing import Optional
 from telegram.error import TelegramError
 
 from akyikatchy.telegram.bot import describe_error, make_bot
+from akyikatchy.telegram.commands import set_commands
 from akyikatchy.telegram.settings import (
     ALLOWED_UPDATES,
     DEFAULT_BASE_URL,
@@ -106,6 +110,10 @@ async def _run(args: argparse.Namespace) -> int:
             print("setWebhook returned false", file=sys.stderr)
             return EXIT_TELEGRAM
         print(f"webhook set: {url} (allowed updates: {', '.join(ALLOWED_UPDATES)}; secret token set)")
+        if not await set_commands(bot, token):
+            print("error: setMyCommands failed: the command menu is not set", file=sys.stderr)
+            return EXIT_TELEGRAM
+        print("command menu set (ky, ru, default)")
         return EXIT_OK
     except TelegramError as error:
         print(f"error: Telegram refused: {describe_error(error, token)}", file=sys.stderr)

@@ -5,13 +5,23 @@ the user typed (any ``str``, however hostile) and returns a value or an error co
 of them raises on string input, so a form action can call them without a try/except.
 
 The modules are split by mechanism: ``text`` (normalising), ``fuzzy`` (matching),
-``keywords`` (the tables), ``choices`` (region, category, field), ``dates`` and ``fields``.
+``keywords`` (the tables), ``choices`` (region, category, field), ``dates``, ``fields``
+and ``crisis`` (thoughts of suicide or self-harm told in a message).
 """
 
 from core.appeal import CATEGORIES, FIELDS, REGIONS, is_late
 from core.validation.choices import match_category, match_field, match_region
-from core.validation.dates import parse_incident_date
+from core.validation.crisis import mentions_self_harm
+from core.validation.dates import (
+    DAY,
+    MONTH,
+    format_incident_date,
+    last_day,
+    parse_incident_date,
+    read_incident_date,
+)
 from core.validation.fields import (
+    check_address,
     check_description,
     check_full_name,
     check_respondent,
@@ -25,6 +35,13 @@ __all__ = [
     "match_region",
     "match_category",
     "parse_incident_date",
+    "read_incident_date",
+    "format_incident_date",
+    "last_day",
+    "DAY",
+    "MONTH",
+    "check_address",
+    "mentions_self_harm",
     "is_late",
     "check_description",
     "check_respondent",

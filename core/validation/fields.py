@@ -7,7 +7,17 @@ import unicodedata
 from typing import Optional
 
 from core.appeal import format_reference
-from core.validation.text import CONTROL_RE, DASHES, FORMAT_RE, HSPACE_RE, ZERO_WIDTH_RE, is_str
+from core.validation.keywords import ADDRESS_MARKERS, KNOWN_SETTLEMENTS, NO_ADDRESS
+from core.validation.text import (
+    COMPOUND_RE,
+    CONTROL_RE,
+    DASHES,
+    FORMAT_RE,
+    HSPACE_RE,
+    ZERO_WIDTH_RE,
+    fold,
+    is_str,
+)
 
 _PHONE_ALLOWED = frozenset("0123456789 +-().")
 _KG_FIRST_DIGITS = frozenset("235789")  # 2x/5x/7x/8x/9x mobile, 3x landlines (312 Bishkek)
@@ -180,6 +190,75 @@ def check_respondent(text: str) -> tuple[Optional[str], Optional[str]]:
     if not 2 <= len(s) <= 300 or sum(ch.isalpha() for ch in s) < 2:
         return None, "invalid"
     return s, None
+
+
+# --------------------------------------------------------------------------
+# address
+# --------------------------------------------------------------------------
+
+_ADDRESS_MIN, _ADDRESS_MAX = 5, 300
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w@-])"
+)
+_ADDRESS_TOKEN_RE = re.compile(r"[а-я]+(?:[-/][а-я]+)*|[0-9]+")
+# A one-letter marker counts only abbreviated ("г.", "с.", "ш."): "с" alone is a preposition.
+_ABBREVIATION_RE = re.compile(r"(?<![а-я0-9])([а-я])\.")
+
+
+def _address_tokens(text: str) -> list[str]:
+    return _ADDRESS_TOKEN_RE.findall(fold(text))
+
+
+_MARKERS = frozenset(t for w in ADDRESS_MARKERS for t in [" ".join(_address_tokens(w))] if t)
+_SETTLEMENTS = frozenset(m.group() for w in KNOWN_SETTLEMENTS for m in COMPOUND_RE.finditer(fold(w)))
+_NO_ADDRESS = frozenset(" ".join(_address_tokens(w)) for w in NO_ADDRESS)
+
+
+def _is_email(s: str) -> bool:
+    m = _EMAIL_RE.fullmatch(s)
+    return bool(m) and ".." not in s
+
+
+def check_address(text: str) -> tuple[Optional[str], Optional[str]]:
+    """(cleaned address, None) or (None, "invalid").
+
+    Where the written answer reaches the applicant (FACTS §2: an electronic appeal
+    without an address may be left unconsidered): an e-mail address, or a postal
+    address naming at least a settlement, 5–300 characters on one line.  A settlement is
+    told by a marker word in any language or script ("г.", "шаары", "айылы", "с.",
+    "мкр", "ул.", "көчөсү", "району", "sh.", "ayil" …) or by a well-known place name
+    ("Бишкек, Ленина 5").  "нет", "123", "asdf" and other non-answers do not.  Free text is stored as
+    data: markup or SQL in it is kept verbatim, never interpreted.
+    """
+    if not is_str(text):
+        return None, "invalid"
+    s = CONTROL_RE.sub(" ", FORMAT_RE.sub("", text))
+    s = " ".join(unicodedata.normalize("NFC", s).translate(DASHES).split())
+    if not _ADDRESS_MIN <= len(s) <= _ADDRESS_MAX:
+        return None, "invalid"
+    if _is_email(s):
+        return s, None
+    tokens = _address_tokens(s)
+    words = [t for t in tokens if not t.isdigit()]
+    if sum(ch.isalpha() for ch in s) < 3 or not words:
+        return None, "invalid"
+    if " ".join(tokens) in _NO_ADDRESS:
+        return None, "invalid"
+    if _EMAIL_RE.search(s):
+        return s, None
+    folded = fold(s)
+    abbreviated = set(_ABBREVIATION_RE.findall(folded))
+    if any(t in _MARKERS and (len(t) > 1 or t in abbreviated) for t in tokens):
+        return s, None
+    if any(t in _SETTLEMENTS for t in words):
+        return s, None
+    # "ш." / "г." glued to a word ("г.Ош") splits into its own token above; compounds
+    # like "Жаңы-Жер" count by their parts too.
+    parts = {p for t in words for p in t.split("-")}
+    if parts & _SETTLEMENTS:
+        return s, None
+    return None, "invalid"
 
 
 # --------------------------------------------------------------------------

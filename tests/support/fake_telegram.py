@@ -4,9 +4,12 @@ Real HTTP (aiohttp in a background thread): python-telegram-bot is pointed at it
 ``Bot(base_url=fake.base_url)`` / ``TELEGRAM_API_BASE_URL``.  It answers
 ``/bot<token>/<method>`` (GET or POST; form, multipart or JSON parameters) for sendMessage,
 sendPhoto, answerCallbackQuery, sendChatAction, getUpdates (long polling over queued updates,
-honouring ``offset``), deleteWebhook, setWebhook, getWebhookInfo and getMe, with valid Bot API
-JSON, and records every call.  A wrong token gets 401, an unknown method 404.  Failures can be
-scripted with :meth:`FakeTelegram.fail_next`.
+honouring ``offset``), deleteWebhook, setWebhook, getWebhookInfo, getMe, getFile,
+editMessageText and editMessageReplyMarkup (on the messages it sent), setMyCommands and
+getMyCommands, with valid Bot API JSON, and records every call and its result.  Files put
+with :meth:`FakeTelegram.add_file` are served,
+as by Telegram, at ``/file/bot<token>/<file_path>`` (recorded as method ``"file"``).  A wrong
+token gets 401, an unknown method 404.  Failures can be scripted with :meth:`FakeTelegram.fail_next`.
 
 The ``*_update`` helpers build real Telegram update JSON for the webhook.
 """
@@ -39,6 +42,7 @@ _STRING_PARAMS = {
     "photo",
     "document",
     "ip_address",
+    "language_code",
 }
 
 
@@ -48,6 +52,11 @@ class Call:
     params: dict[str, Any]
     token: str
     at: float = field(default_factory=time.monotonic)
+    result: Any = None
+
+
+class _BadRequest(Exception):
+    """A method's 400 answer (its message is the description)."""
 
 
 @dataclass
@@ -63,6 +72,8 @@ class FakeTelegram:
         self.port: Optional[int] = None
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {}
+        self.messages: dict[tuple[Any, int], dict[str, Any]] = {}  # (chat_id, message_id) -> message
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # language_code ("" = default) -> list
         self._updates: list[dict[str, Any]] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._message_ids = itertools.count(1000)
@@ -71,6 +82,7 @@ class FakeTelegram:
         self._thread: Optional[threading.Thread] = None
         self._ready = threading.Event()
         self._runner: Optional[web.AppRunner] = None
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
 
     # -- life cycle ----------------------------------------------------------------------
     @property
@@ -102,6 +114,7 @@ class FakeTelegram:
         self._loop = loop
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -133,11 +146,20 @@ class FakeTelegram:
         with self._lock:
             self._failures.setdefault(method, []).extend([_Failure(status, description, retry_after)] * times)
 
+    def add_file(self, file_id: str, content: bytes, file_path: Optional[str] = None) -> str:
+        """Make ``file_id`` downloadable (getFile, then /file/bot<token>/<path>); returns the path."""
+        path = file_path or f"documents/file_{len(self.files)}.bin"
+        with self._lock:
+            self.files[file_id] = (path, content)
+        return path
+
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
             self._updates.clear()
             self._failures.clear()
+            self.messages.clear()
+            self.commands.clear()
 
     def mark(self) -> int:
         with self._lock:
@@ -147,6 +169,24 @@ class FakeTelegram:
         with self._lock:
             calls = list(self.calls[mark:])
         return [c for c in calls if method is None or c.method == method]
+
+    def sent_messages(self, chat_id: Optional[int] = None, mark: int = 0) -> list[dict[str, Any]]:
+        """The messages sendMessage returned (with their message_id), as they are now."""
+        out = []
+        for c in self.calls_since(mark, "sendMessage"):
+            if isinstance(c.result, dict) and (
+                chat_id is None or str(c.params.get("chat_id")) == str(chat_id)
+            ):
+                with self._lock:
+                    out.append(
+                        dict(self.messages.get((c.result["chat"]["id"], c.result["message_id"]), c.result))
+                    )
+        return out
+
+    def message(self, chat_id: Any, message_id: int) -> Optional[dict[str, Any]]:
+        with self._lock:
+            found = self.messages.get((chat_id, message_id))
+            return dict(found) if found else None
 
     def methods(self, mark: int = 0) -> list[str]:
         return [c.method for c in self.calls_since(mark)]
@@ -222,8 +262,35 @@ class FakeTelegram:
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
             return self._error(404, "Not Found")
-        result = await handler(params)
+        try:
+            result = await handler(params)
+        except _BadRequest as bad:
+            return self._error(400, str(bad))
+        if isinstance(result, web.Response):
+            return result
+        with self._lock:
+            for call in reversed(self.calls):
+                if call.params is params:
+                    call.result = result
+                    break
+            self._lock.notify_all()
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        token, path = request.match_info["token"], request.match_info["path"]
+        with self._lock:
+            self.calls.append(Call("file", {"file_path": path}, token))
+            self._lock.notify_all()
+            content = next((c for p, c in self.files.values() if p == path), None)
+        if token != self.token or content is None:
+            return web.Response(status=404, text="Not Found")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(content)
+        await response.prepare(request)
+        for start in range(0, len(content), 64 * 1024):  # in chunks, as a large file would come
+            await response.write(content[start : start + 64 * 1024])
+        await response.write_eof()
+        return response
 
     # -- Bot API methods -------------------------------------------------------------------
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
@@ -240,10 +307,77 @@ class FakeTelegram:
         }
         if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
             message["reply_markup"] = params["reply_markup"]
+        with self._lock:
+            self.messages[(chat_id, message["message_id"])] = message
         return message
+
+    def _editable(self, params: dict[str, Any]) -> Any:
+        key = (params.get("chat_id"), params.get("message_id"))
+        with self._lock:
+            message = self.messages.get(key)
+        if message is None:
+            return self._error(400, "Bad Request: message to edit not found")
+        return message
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
+        message = self._editable(params)
+        if isinstance(message, web.Response):
+            return message
+        markup = params.get("reply_markup")
+        markup = markup if isinstance(markup, dict) and "inline_keyboard" in markup else None
+        text = str(params.get("text", ""))
+        if text == message.get("text") and markup == message.get("reply_markup"):
+            return self._error(400, "Bad Request: message is not modified")
+        with self._lock:
+            message["text"] = text
+            message["edit_date"] = int(time.time())
+            if markup is None:
+                message.pop("reply_markup", None)
+            else:
+                message["reply_markup"] = markup
+            return dict(message)
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        message = self._editable(params)
+        if isinstance(message, web.Response):
+            return message
+        markup = params.get("reply_markup")
+        markup = markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+        if markup == message.get("reply_markup"):
+            return self._error(400, "Bad Request: message is not modified")
+        with self._lock:
+            if markup is None:
+                message.pop("reply_markup", None)
+            else:
+                message["reply_markup"] = markup
+            message["edit_date"] = int(time.time())
+            return dict(message)
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
+        with self._lock:
+            self.commands[str(params.get("language_code") or "")] = list(params.get("commands") or [])
+        return True
+
+    async def _m_getMyCommands(self, params: dict[str, Any]) -> Any:
+        with self._lock:
+            return list(self.commands.get(str(params.get("language_code") or ""), []))
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
+
+    async def _m_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id") or "")
+        with self._lock:
+            found = self.files.get(file_id)
+        if found is None:
+            raise _BadRequest("Bad Request: invalid file_id")
+        path, content = found
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> Any:
         return self._message(params, text=str(params.get("text", "")))
@@ -351,8 +485,18 @@ def callback_update(
     data: str,
     chat: Optional[dict[str, Any]] = None,
     update_id: Optional[int] = None,
+    message: Optional[dict[str, Any]] = None,
 ) -> dict[str, Any]:
+    """A press of the button ``data``; ``message`` is the bot message it was on (as the fake
+    sent it: :meth:`FakeTelegram.sent_messages`), else a made-up one."""
     chat = chat or private_chat(from_user["id"], from_user.get("first_name", "Test"))
+    if message is None:
+        message = {"message_id": next(_message_ids), "date": int(time.time()), "chat": chat, "text": "…"}
+    on = {"message_id": message["message_id"], "date": message.get("date") or int(time.time()), "chat": chat}
+    on["from"] = BOT_USER
+    on["text"] = message.get("text", "…")
+    if message.get("reply_markup"):
+        on["reply_markup"] = message["reply_markup"]
     return {
         "update_id": update_id if update_id is not None else next_update_id(),
         "callback_query": {
@@ -360,13 +504,7 @@ def callback_update(
             "from": from_user,
             "chat_instance": "-4242",
             "data": data,
-            "message": {
-                "message_id": next(_message_ids),
-                "date": int(time.time()),
-                "chat": chat,
-                "from": BOT_USER,
-                "text": "…",
-            },
+            "message": on,
         },
     }
 

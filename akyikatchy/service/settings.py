@@ -1,0 +1,79 @@
+"""Where conversations live, from the environment (the names of ``deploy/.env.example``).
+
+PostgreSQL (tracker store) is used when ``POSTGRES_HOST`` is set, Redis (lock store and the
+Telegram de-duplication) when ``REDIS_HOST`` is set; otherwise both stay in memory, which is
+right for a laptop and a single process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+ENV_PG_HOST = "POSTGRES_HOST"
+ENV_PG_PORT = "POSTGRES_PORT"
+ENV_PG_DB = "POSTGRES_DB"
+ENV_PG_USER = "POSTGRES_USER"
+ENV_PG_PASSWORD = "POSTGRES_PASSWORD"
+ENV_REDIS_HOST = "REDIS_HOST"
+ENV_REDIS_PORT = "REDIS_PORT"
+ENV_REDIS_PASSWORD = "REDIS_PASSWORD"
+ENV_REDIS_DB = "REDIS_LOCK_DB"  # locks and Telegram de-duplication share this database
+ENV_RETENTION_DAYS = "CONVERSATION_RETENTION_DAYS"
+
+DEFAULT_RETENTION_DAYS = 90
+KEY_PREFIX = "akyikatchy"
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Postgres:
+    host: str
+    port: int = 5432
+    db: str = "akyikatchy"
+    username: Optional[str] = None
+    password: Optional[str] = None
+
+    @classmethod
+    def from_env(cls) -> Optional[Postgres]:
+        host = os.environ.get(ENV_PG_HOST, "").strip()
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=_int(ENV_PG_PORT, 5432),
+            db=os.environ.get(ENV_PG_DB) or "akyikatchy",
+            username=os.environ.get(ENV_PG_USER) or None,
+            password=os.environ.get(ENV_PG_PASSWORD) or None,
+        )
+
+
+@dataclass(frozen=True)
+class Redis:
+    host: str
+    port: int = 6379
+    db: int = 1
+    password: Optional[str] = None
+
+    @classmethod
+    def from_env(cls) -> Optional[Redis]:
+        host = os.environ.get(ENV_REDIS_HOST, "").strip()
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=_int(ENV_REDIS_PORT, 6379),
+            db=_int(ENV_REDIS_DB, 1),
+            password=os.environ.get(ENV_REDIS_PASSWORD) or None,
+        )
+
+
+def retention_days() -> int:
+    return _int(ENV_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)

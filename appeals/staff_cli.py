@@ -1,0 +1,82 @@
+"""Sub-commands of ``python -m appeals`` for staff accounts and seeding."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from appeals import staff
+from appeals.db import make_engine, migrate
+
+
+def _password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise staff.AccountError("the passwords differ")
+    return first
+
+
+def _engine(url):
+    migrate(url)
+    return make_engine(url)
+
+
+def _add(args, url) -> int:
+    engine = _engine(url)
+    try:
+        staff.add_staff(engine, args.name, _password(args), args.role, args.language)
+    except staff.AccountError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"account {args.name.strip().lower()} ({args.role}) created")
+    return 0
+
+
+def _disable(args, url) -> int:
+    try:
+        staff.set_disabled(_engine(url), args.name, not args.enable)
+    except staff.AccountError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print("account {} {}".format(args.name, "enabled" if args.enable else "disabled"))
+    return 0
+
+
+def _reset(args, url) -> int:
+    try:
+        staff.reset_password(_engine(url), args.name, _password(args))
+    except staff.AccountError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"password of {args.name} changed; its sessions are signed out")
+    return 0
+
+
+def _seed(args, url) -> int:
+    from appeals.seed import seed
+
+    n = seed(_engine(url), args.n)
+    print(f"{n} synthetic appeals added")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    a = sub.add_parser("add-staff", help="create a staff account for the web console")
+    a.add_argument("name")
+    a.add_argument("--role", choices=staff.ROLES, default="operator")
+    a.add_argument("--language", choices=staff.LANGUAGES, default="ky")
+    a.add_argument("--password-stdin", action="store_true")
+    a.set_defaults(staff_command=_add)
+    d = sub.add_parser("disable-staff", help="disable (or --enable) a staff account")
+    d.add_argument("name")
+    d.add_argument("--enable", action="store_true")
+    d.set_defaults(staff_command=_disable)
+    r = sub.add_parser("reset-password", help="set a new password for a staff account")
+    r.add_argument("name")
+    r.add_argument("--password-stdin", action="store_true")
+    r.set_defaults(staff_command=_reset)
+    s = sub.add_parser("seed", help="add N synthetic appeals (development, benchmark)")
+    s.add_argument("n", type=int)
+    s.set_defaults(staff_command=_seed)

@@ -1,0 +1,5 @@
+import sys
+
+from .sender import main
+
+sys.exit(main())
