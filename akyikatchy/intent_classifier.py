@@ -43,6 +43,15 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from core.courtesy import (
+    COURTESY_INTENTS,
+    GREETING_INTENT,
+    clauses,
+    courtesy_vocabulary,
+    greeted_copies,
+    is_question,
+    request_part,
+)
 from core.language import fold
 
 logger = logging.getLogger(__name__)
@@ -74,6 +83,9 @@ class TextClassifier(GraphComponent):
             "midpoint": -0.45,
             "slope": 5.0,
             "ranking_length": 10,
+            # A request found inside a greeting is taken when at least this confident (the
+            # FallbackClassifier's threshold): otherwise the message is a greeting.
+            "request_threshold": 0.5,
         }
 
     def __init__(
@@ -89,6 +101,7 @@ class TextClassifier(GraphComponent):
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
         self.labels: list[str] = []
+        self.courtesy: frozenset[str] = frozenset()
 
     @classmethod
     def create(
@@ -109,11 +122,15 @@ class TextClassifier(GraphComponent):
             logger.warning("Fewer than two intents in the training data: nothing to learn.")
             self.persist()
             return self._resource
+        # Requests are also learnt opened with a greeting: many first messages are.
+        greeted = greeted_copies(list(zip(texts, labels, strict=True)))
+        texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
         features = self.vectorizer.fit_transform(texts)
         svm = LinearSVC(C=self.config["C"], random_state=42).fit(features, labels)
         self.coef, self.intercept = svm.coef_, svm.intercept_
         self.labels = [str(label) for label in svm.classes_]
+        self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         self.persist()
         return self._resource
 
@@ -126,6 +143,42 @@ class TextClassifier(GraphComponent):
         scores = np.asarray(row @ self.coef.T).ravel() + self.intercept
         return _confidence(scores, self.config["midpoint"], self.config["slope"])
 
+    def _top_intent(self, probabilities: np.ndarray) -> tuple[str, float]:
+        best = int(np.argmax(probabilities))
+        return self.labels[best].split(DELIMITER)[0], float(probabilities[best])
+
+    def _is_request(self, probabilities: np.ndarray) -> bool:
+        intent, confidence = self._top_intent(probabilities)
+        return intent not in COURTESY_INTENTS and confidence >= self.config["request_threshold"]
+
+    def _understand(self, text: str) -> np.ndarray:
+        """The request's probabilities, looked for apart from a greeting or thanks around it.
+
+        First without the greeting words that open or close the message ("Здравствуйте,
+        ..."), then without whole clauses that are greetings ("Добрый день, как ваши дела?
+        ..."), or thanks before a question ("Спасибо! А как узнать статус?"). The whole
+        message stands when no request is found.
+        """
+        probabilities = self._probabilities(text)
+        if self._top_intent(probabilities)[0] not in COURTESY_INTENTS:
+            return probabilities
+        rest = request_part(text, self.courtesy)
+        if rest:
+            candidate = self._probabilities(rest)
+            if self._is_request(candidate):
+                return candidate
+        pieces = clauses(text)
+        intents = [self._top_intent(self._probabilities(piece))[0] for piece in pieces]
+        kept = [
+            piece for piece, intent in zip(pieces, intents, strict=True) if intent not in COURTESY_INTENTS
+        ]
+        thanked = any(intent in COURTESY_INTENTS - {GREETING_INTENT} for intent in intents)
+        if kept and len(kept) < len(pieces) and (not thanked or any(map(is_question, kept))):
+            candidate = self._probabilities(" ".join(kept))
+            if self._is_request(candidate):
+                return candidate
+        return probabilities
+
     def process(self, messages: list[Message]) -> list[Message]:
         if self.vectorizer is None:
             return messages
@@ -133,7 +186,7 @@ class TextClassifier(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            probabilities = self._probabilities(text)
+            probabilities = self._understand(text)
             order = np.argsort(-probabilities)
             # Base intents: a retrieval intent is as confident as its best topic.
             base: dict[str, float] = {}
@@ -193,7 +246,10 @@ class TextClassifier(GraphComponent):
                 return
             vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
             (directory / "model.json").write_text(
-                json.dumps({"labels": self.labels, "vocabulary": vocabulary}, ensure_ascii=False),
+                json.dumps(
+                    {"labels": self.labels, "vocabulary": vocabulary, "courtesy": sorted(self.courtesy)},
+                    ensure_ascii=False,
+                ),
                 encoding="utf-8",
             )
             np.savez(
@@ -224,6 +280,7 @@ class TextClassifier(GraphComponent):
                 component.coef = weights["coef"]
                 component.intercept = weights["intercept"]
                 component.labels = stored["labels"]
+                component.courtesy = frozenset(stored.get("courtesy", ()))
         except (ValueError, FileNotFoundError):
             logger.warning("No trained intent classifier found in the model.")
         return component

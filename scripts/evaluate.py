@@ -1,9 +1,11 @@
 """`make eval`: understanding quality on a fixed held-out split, per language.
 
-Splits each language file 80/20 per intent (FAQ topics counted as their own labels),
-trains the NLU pipeline of a config on the training part of both languages together
-(one model understands both), then prints per language: intent accuracy, macro-F1, and
-the language detector's accuracy on the held-out messages.
+Drops examples that are duplicates once folded (ү ө ң, case, punctuation), then splits
+each language file 80/20 per intent (FAQ topics counted as their own labels), trains the
+NLU pipeline of a config on the training part of both languages together (one model
+understands both), and prints per language: intent accuracy, macro-F1, the reply
+language's accuracy, the same on a copy of the held-out set opened with a greeting, and a
+plain TF-IDF + logistic regression baseline trained on the same split.
 
     python -m scripts.evaluate [--config config.yml] [--json results/eval.json]
 """
@@ -44,7 +46,12 @@ def split_file(path: Path, rng: random.Random):
 
     data = load_data(str(path))
     by_label: dict[str, list] = defaultdict(list)
+    seen: set[str] = set()
     for message in data.intent_examples:
+        key = folded_key(message.get("text"))
+        if key in seen:  # a duplicate after folding would be tested on what it trained on
+            continue
+        seen.add(key)
         by_label[label_of(message)].append(message)
     train, test = [], []
     for label in sorted(by_label):
@@ -60,6 +67,63 @@ def split_file(path: Path, rng: random.Random):
         lookup_tables=data.lookup_tables,
         responses=data.responses,
     ), test
+
+
+def folded_key(text: str) -> str:
+    from core.language import words
+
+    return " ".join(words(text))
+
+
+# Greetings a held-out message is opened with, written apart from the training data.
+GREETINGS = {
+    "ky": (
+        "Саламатсызбы, ",
+        "Салам! ",
+        "Кутман күн, ",
+        "Саламатсызбы агай, ",
+        "salamatsyzby ",
+        "Ассалому алейкум. ",
+    ),
+    "ru": (
+        "Здравствуйте, ",
+        "Добрый день! ",
+        "Привет, ",
+        "Доброе утро. ",
+        "zdravstvuite ",
+        "Здравствуйте уважаемые, ",
+    ),
+}
+COURTESY_LABELS = {"greet", "thank", "goodbye"}
+
+
+def greeting_prefixed(lang: str, test: list[Example]) -> list[Example]:
+    """The held-out requests opened with a greeting, the way many first messages are."""
+    greetings = GREETINGS[lang]
+    return [
+        (greetings[i % len(greetings)] + text[:1].lower() + text[1:], label)
+        for i, (text, label) in enumerate(
+            t for t in test if t[1] not in COURTESY_LABELS and not t[0].startswith("/")
+        )
+    ]
+
+
+def baseline_accuracy(train_examples: list[Example], tests: dict[str, list[Example]]) -> dict[str, float]:
+    """A plain TF-IDF + logistic regression on the same training split, for comparison."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=2000))
+    model.fit([t for t, _ in train_examples], [label for _, label in train_examples])
+    return {
+        name: round(
+            float(sum(p == g for p, (_, g) in zip(model.predict([t for t, _ in test]), test, strict=True)))
+            / len(test),
+            4,
+        )
+        for name, test in tests.items()
+    }
 
 
 def macro_f1(pairs: list[tuple[str, str]]) -> float:
@@ -144,18 +208,37 @@ def evaluate(config: Path, model_dir: Path, reuse: bool) -> dict:
             )
             train_seconds = round(time.monotonic() - started, 1)
         results: dict = {"config": str(config), "train_seconds": train_seconds}
+        train_examples = [(m.get("text"), label_of(m)) for m in train.intent_examples]
         for lang in ("ky", "ru"):
             test = parts[lang][1]
+            greeted = greeting_prefixed(lang, test)
             predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
+            predicted_greeted, _ = asyncio.run(predict(model, [t for t, _ in greeted]))
             pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted, strict=False)]
             results[lang] = {
                 "n_test": len(test),
                 "intent_accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4),
                 "macro_f1": round(macro_f1(pairs), 4),
                 "fallback_rate": round(fallbacks / len(pairs), 4),
+                "greeted": {
+                    "n": len(greeted),
+                    "intent_accuracy": round(
+                        sum(g == p for (_, g), p in zip(greeted, predicted_greeted, strict=True))
+                        / len(greeted),
+                        4,
+                    ),
+                },
+                "baseline_tfidf_lr": baseline_accuracy(
+                    train_examples, {"intent_accuracy": test, "greeted": greeted}
+                ),
                 "errors": [
                     {"text": t, "gold": g, "predicted": p}
                     for (t, g), p in zip(test, predicted, strict=False)
+                    if g != p
+                ]
+                + [
+                    {"text": t, "gold": g, "predicted": p}
+                    for (t, g), p in zip(greeted, predicted_greeted, strict=True)
                     if g != p
                 ],
             }
@@ -168,6 +251,10 @@ def evaluate(config: Path, model_dir: Path, reuse: bool) -> dict:
         clear = [t for t, _ in parts[lang][1] if is_clear(t)]
         hits = sum(detector.detect(t) == lang for t in clear)
         results[lang]["language_detection"] = {"n": len(clear), "accuracy": round(hits / len(clear), 4)}
+        greeted = [t for t, _ in greeting_prefixed(lang, parts[lang][1])]
+        results[lang]["greeted"]["language_detection"] = round(
+            sum(detector.detect(t) == lang for t in greeted) / len(greeted), 4
+        )
         total += len(clear)
         correct += hits
     results["language_detection_accuracy"] = round(correct / total, 4)
@@ -197,12 +284,17 @@ def main() -> int:
         f"\nNLU on a fixed held-out split ({int(TEST_FRACTION * 100)} % per intent, seed {SEED}),"
         f" config {Path(args.config).name}, training {results['train_seconds']} s"
     )
-    print(f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'fallback':>10}{'lang-detect':>13}")
+    print(
+        f"{'language':<10}{'n':>6}{'intent acc':>12}{'macro-F1':>10}{'fallback':>10}{'lang-detect':>13}"
+        f"{'greeted acc':>13}{'greeted lang':>14}{'TF-IDF+LR':>11}{'(greeted)':>11}"
+    )
     for lang in ("ky", "ru"):
         r = results[lang]
         print(
             f"{lang:<10}{r['n_test']:>6}{r['intent_accuracy']:>12.3f}{r['macro_f1']:>10.3f}{r['fallback_rate']:>10.3f}"
-            f"{r['language_detection']['accuracy']:>13.3f}"
+            f"{r['language_detection']['accuracy']:>13.3f}{r['greeted']['intent_accuracy']:>13.3f}"
+            f"{r['greeted']['language_detection']:>14.3f}{r['baseline_tfidf_lr']['intent_accuracy']:>11.3f}"
+            f"{r['baseline_tfidf_lr']['greeted']:>11.3f}"
         )
     print(f"language detection, both languages: {results['language_detection_accuracy']:.3f}")
     if args.show_errors:

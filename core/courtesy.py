@@ -1,0 +1,114 @@
+"""Greetings and thanks around a request: find the request inside the courtesy.
+
+"Здравствуйте, хочу узнать статус своей жалобы" is a status question, not a greeting. A
+classifier over the whole message sees a strong greeting and a weaker request and picks the
+greeting; people then get "hello" and nothing else. So the request is looked for apart from
+the courtesy around it, and classified on its own.
+
+Which words are greetings is learned from the training data (`courtesy_vocabulary`): a word
+that occurs almost only in greetings ("саламатсызбы", "здравствуйте", "zdravstvuite").
+Thanks are not stripped the same way: "рахмат, жардам бердиңиз" is thanks for the help, not
+a request for help; only a question after thanks is a new request. Content authors teach a
+new greeting by adding it to the `greet` examples; no word list lives in code.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+
+from core.language import fold
+
+COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
+GREETING_INTENT = "greet"
+
+# A word is a greeting when at least this share of the examples containing it are greetings.
+COURTESY_SHARE = 0.9
+# Words shorter than this never count as courtesy alone ("а", "и", "мен").
+MIN_COURTESY_WORD = 3
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
+_CLAUSE = re.compile(r"[^.!?,;:\n]+[.!?,;:\n]*")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", fold(text))
+
+
+def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The words of (text, intent) examples that (almost) only greetings use."""
+    in_courtesy: Counter[str] = Counter()
+    everywhere: Counter[str] = Counter()
+    for text, intent in examples:
+        base = intent.split("/")[0]
+        for word in set(_words(text)):
+            everywhere[word] += 1
+            if base == GREETING_INTENT:
+                in_courtesy[word] += 1
+    return frozenset(
+        word
+        for word, count in in_courtesy.items()
+        if len(word) >= MIN_COURTESY_WORD and count / everywhere[word] >= COURTESY_SHARE
+    )
+
+
+def request_part(text: str, vocabulary: frozenset[str]) -> str | None:
+    """The message without the greeting that opens or closes it, or None if there is none.
+
+    None also when nothing but greeting is left ("Здравствуйте!", "салам агай"): that
+    message *is* a greeting.
+    """
+    tokens = _TOKEN.findall(text)
+    start, end = 0, len(tokens)
+    while start < end and (not tokens[start][0].isalnum() or fold(tokens[start]) in vocabulary):
+        start += 1
+    while end > start and (not tokens[end - 1][0].isalnum() or fold(tokens[end - 1]) in vocabulary):
+        end -= 1
+    if start == 0 and end == len(tokens):
+        return None
+    rest = tokens[start:end]
+    if not any(t[0].isalpha() and len(t) >= 2 for t in rest):
+        return None
+    return _join(rest)
+
+
+def greeted_copies(examples: list[tuple[str, str]], max_words: int = 3) -> list[tuple[str, str]]:
+    """Each request of (text, label) examples once more, opened with a short greeting.
+
+    The greeting is one of the examples' own short greetings, chosen by a hash of the text
+    so that training is repeatable. Teaches the classifier that "Салам, <request>" is the
+    request; the greetings come from the data, so an author's new greeting is used too.
+    """
+    greetings = sorted(
+        {text for text, label in examples if label == GREETING_INTENT and len(text.split()) <= max_words}
+    )
+    if not greetings:
+        return []
+    return [
+        (f"{greetings[zlib.crc32(text.encode('utf-8')) % len(greetings)]}, {text}", label)
+        for text, label in examples
+        if label.split("/")[0] not in COURTESY_INTENTS and not text.startswith("/")
+    ]
+
+
+def clauses(text: str) -> list[str]:
+    """The message cut at sentence and clause punctuation, empty pieces dropped.
+
+    A question mark stays with its clause: it tells a question after thanks.
+    """
+    return [piece.strip() for piece in _CLAUSE.findall(text) if piece.strip(" .!,;:\n")]
+
+
+def is_question(text: str) -> bool:
+    return text.rstrip().endswith("?")
+
+
+def _join(tokens: list[str]) -> str:
+    out = ""
+    for token in tokens:
+        if out and token[0].isalnum():
+            out += " "
+        out += token
+    return out
