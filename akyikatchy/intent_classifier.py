@@ -86,6 +86,10 @@ class TextClassifier(GraphComponent):
             # A request found inside a greeting is taken when at least this confident (the
             # FallbackClassifier's threshold): otherwise the message is a greeting.
             "request_threshold": 0.5,
+            # Below this share of known character n-grams a message is gibberish to the model
+            # ("ыыыыы ккк", "asdfgh"): its confidences shrink in proportion, so the
+            # FallbackClassifier asks again instead of guessing a topic.
+            "min_coverage": 0.35,
         }
 
     def __init__(
@@ -102,6 +106,7 @@ class TextClassifier(GraphComponent):
         self.intercept: Optional[np.ndarray] = None
         self.labels: list[str] = []
         self.courtesy: frozenset[str] = frozenset()
+        self._analyzer = None
 
     @classmethod
     def create(
@@ -127,6 +132,7 @@ class TextClassifier(GraphComponent):
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
         features = self.vectorizer.fit_transform(texts)
+        self._analyzer = self.vectorizer.build_analyzer()
         svm = LinearSVC(C=self.config["C"], random_state=42).fit(features, labels)
         self.coef, self.intercept = svm.coef_, svm.intercept_
         self.labels = [str(label) for label in svm.classes_]
@@ -141,7 +147,19 @@ class TextClassifier(GraphComponent):
     def _probabilities(self, text: str) -> np.ndarray:
         row = self.vectorizer.transform([text])
         scores = np.asarray(row @ self.coef.T).ravel() + self.intercept
-        return _confidence(scores, self.config["midpoint"], self.config["slope"])
+        confidences = _confidence(scores, self.config["midpoint"], self.config["slope"])
+        coverage = self._coverage(text)
+        if coverage < self.config["min_coverage"]:
+            confidences = confidences * (coverage / self.config["min_coverage"])
+        return confidences
+
+    def _coverage(self, text: str) -> float:
+        """The share of the message's character n-grams seen in training."""
+        ngrams = self._analyzer(text)
+        if not ngrams:
+            return 0.0
+        vocabulary = self.vectorizer.vocabulary_
+        return sum(ngram in vocabulary for ngram in ngrams) / len(ngrams)
 
     def _top_intent(self, probabilities: np.ndarray) -> tuple[str, float]:
         best = int(np.argmax(probabilities))
@@ -277,6 +295,7 @@ class TextClassifier(GraphComponent):
                 vectorizer.vocabulary_ = stored["vocabulary"]
                 vectorizer.idf_ = weights["idf"]
                 component.vectorizer = vectorizer
+                component._analyzer = vectorizer.build_analyzer()
                 component.coef = weights["coef"]
                 component.intercept = weights["intercept"]
                 component.labels = stored["labels"]

@@ -39,14 +39,13 @@ def label_of(message) -> str:
     return message.get("intent_response_key") or message.get("intent")
 
 
-def split_file(path: Path, rng: random.Random):
+def split_file(path: Path, rng: random.Random, seen: set[str]):
     """Stratified split of one NLU file; returns (train TrainingData, test examples)."""
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
     data = load_data(str(path))
     by_label: dict[str, list] = defaultdict(list)
-    seen: set[str] = set()
     for message in data.intent_examples:
         key = folded_key(message.get("text"))
         if key in seen:  # a duplicate after folding would be tested on what it trained on
@@ -187,7 +186,8 @@ def evaluate(config: Path, model_dir: Path, reuse: bool) -> dict:
     from core.language import LanguageDetector
 
     rng = random.Random(SEED)
-    parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng) for lang in ("ky", "ru")}
+    seen: set[str] = set()  # folded texts already taken, across both files ("салам", "Бишкек")
+    parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng, seen) for lang in ("ky", "ru")}
     shared = load_data(str(DATA / "nlu_shared.yml"))
     train = parts["ky"][0].merge(parts["ru"][0], shared)
     model_name = f"eval-{config.stem}"

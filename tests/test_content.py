@@ -19,6 +19,8 @@ DOMAIN_DIR = ROOT / "domain"
 LANGUAGES = ("ky", "ru")
 MIN_INTENT_EXAMPLES = 15
 MIN_FAQ_EXAMPLES = 20
+# Real files and stickers arrive as these fixed payloads: no typed text is trained on them.
+PAYLOAD_ONLY_INTENTS = {"attachment": "/attachment", "unsupported_message": "/unsupported_message"}
 
 
 def load_yaml(path: Path):
@@ -85,6 +87,8 @@ def test_every_domain_intent_has_examples(language):
     for intent in DOMAIN["intents"]:
         if intent == "faq":
             assert any(name.startswith("faq/") for name in counts)
+        elif intent in PAYLOAD_ONLY_INTENTS:
+            assert counts[intent] == 1, f"{intent}: only its payload {PAYLOAD_ONLY_INTENTS[intent]}"
         else:
             assert counts[intent] >= MIN_INTENT_EXAMPLES, intent
 
