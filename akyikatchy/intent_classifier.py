@@ -53,10 +53,13 @@ from core.courtesy import (
     request_part,
 )
 from core.language import fold
+from core.validation import mentions_self_harm
 
 logger = logging.getLogger(__name__)
 
 DELIMITER = "/"
+# Thoughts of suicide or self-harm are answered first, whatever the classifier's margins say.
+CRISIS_LABEL = "faq/emergency"
 
 
 def _vectorizer(min_n: int, max_n: int) -> TfidfVectorizer:
@@ -205,6 +208,8 @@ class TextClassifier(GraphComponent):
             if not text:
                 continue
             probabilities = self._understand(text)
+            if CRISIS_LABEL in self.labels and mentions_self_harm(text):
+                probabilities[self.labels.index(CRISIS_LABEL)] = 1.0
             order = np.argsort(-probabilities)
             # Base intents: a retrieval intent is as confident as its best topic.
             base: dict[str, float] = {}

@@ -66,6 +66,8 @@ def request_part(text: str, vocabulary: frozenset[str]) -> str | None:
         start += 1
     while end > start and (not tokens[end - 1][0].isalnum() or fold(tokens[end - 1]) in vocabulary):
         end -= 1
+    if not any(t[0].isalnum() for t in tokens[end:]):
+        end = len(tokens)  # no closing greeting: keep the final "?" or "!"
     if start == 0 and end == len(tokens):
         return None
     rest = tokens[start:end]
