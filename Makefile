@@ -113,7 +113,7 @@ bench-smoke: train ## A very short benchmark run: checks that it runs, never a t
 clean: ## Remove models and results
 	rm -rf models results .pytest_cache
 
-# --- Production (deploy/; see deploy/README.md) ---------------------------------------------
+# --- Production (deploy/; see README "Production") ---------------------------------------------
 .PHONY: deploy-check server-production
 
 deploy-check: ## Validate deploy/docker-compose.yml (installs Docker Compose if missing; no daemon needed)

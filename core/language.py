@@ -75,6 +75,23 @@ LATIN_RUSSIAN_MARKERS = frozenset(
     "pomoshch pozhaluista pozhaluysta spasibo kak chto gde kogda pochemu mne menya moy moya moi "
     "net eto nuzhno mozhno ya vy dobryy dobriy dobryi skazhite podskazhite uznat kto".split()
 )
+# Latin letters to Cyrillic, longest first: a Latin-typed message is scored as the Cyrillic it
+# stands for, where the detector has its evidence ("kairyluudan kiyin" -> "каирылуудан кийин").
+_LATIN_TO_CYRILLIC = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
+    ("ya", "я"), ("yu", "ю"), ("yo", "ё"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"),
+    ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"), ("j", "ж"), ("k", "к"), ("l", "л"),
+    ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"),
+    ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "к"), ("y", "ы"), ("w", "в"), ("x", "кс"),
+    ("q", "к"),
+)  # fmt: skip
+_LATIN_RE = re.compile("|".join(re.escape(latin) for latin, _ in _LATIN_TO_CYRILLIC))
+_LATIN_MAP = dict(_LATIN_TO_CYRILLIC)
+# A Latin-only message without marker words is decided by its transliteration only when the
+# evidence is this strong, and one with them only from the lower one (English scores up to
+# about 1.5: "i need a lawyer"; Latin-typed Kyrgyz and Russian sentences mostly 1.7 to 2.5).
+LATIN_TRANSLIT_THRESHOLD = 1.6
+LATIN_MARKED_THRESHOLD = 0.5
 # A Latin word of the NLU examples counts as evidence from this log-odds on.
 LATIN_WORD_EVIDENCE = 0.5
 # Share of a Latin-only message's words that must be evidence.
@@ -103,6 +120,11 @@ def _features(text: str) -> list[str]:
         for n in (2, 3, 4):
             feats.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
     return feats
+
+
+def to_cyrillic(text: str) -> str:
+    """A Latin-typed message as the Cyrillic it most likely stands for (lower case)."""
+    return _LATIN_RE.sub(lambda match: _LATIN_MAP[match.group(0)], text.lower())
 
 
 def looks_like_name(text: str) -> bool:
@@ -174,25 +196,35 @@ class LanguageDetector:
             return None
         if looks_like_name(text) or all(t in NEUTRAL_WORDS for t in tokens):
             return None
-        latin = not _CYRILLIC.search(text)
-        if latin:
-            evidence = self._latin_evidence(tokens)
-            if evidence == 0 or evidence < LATIN_EVIDENCE_SHARE * len(tokens):
-                return None
+        if not _CYRILLIC.search(text):
+            return self._detect_latin(text, tokens)
         mean, n = self.score(text)
         mean += MARKER_WEIGHT * (
             sum(t in KYRGYZ_MARKERS for t in tokens) - sum(t in RUSSIAN_MARKERS for t in tokens)
         )
-        if latin:
-            mean += MARKER_WEIGHT * (
-                sum(t in LATIN_KYRGYZ_MARKERS and t not in KYRGYZ_MARKERS for t in tokens)
-                - sum(t in LATIN_RUSSIAN_MARKERS and t not in RUSSIAN_MARKERS for t in tokens)
-            )
         threshold = self.threshold
         if len(tokens) == 1 and tokens[0] not in KYRGYZ_MARKERS | RUSSIAN_MARKERS:
             # One word ("телефон", "паспорт") is often a loanword both languages share.
             threshold = SINGLE_WORD_THRESHOLD
         if n == 0 or abs(mean) < threshold:
+            return None
+        return KY if mean > 0 else RU
+
+    def _detect_latin(self, text: str, tokens: list[str]) -> Optional[str]:
+        """Latin-typed Kyrgyz or Russian, scored as Cyrillic; None for English, code, names.
+
+        Marker words ("kairyluu", "zdravstvuite") let a message be decided at all; without
+        them only a strong transliterated score does, and never a single word.
+        """
+        evidence = self._latin_evidence(tokens)
+        mean, n = self.score(to_cyrillic(text))
+        mean += MARKER_WEIGHT * (
+            sum(t in LATIN_KYRGYZ_MARKERS for t in tokens) - sum(t in LATIN_RUSSIAN_MARKERS for t in tokens)
+        )
+        marked = evidence > 0 and evidence >= LATIN_EVIDENCE_SHARE * len(tokens)
+        if not marked and (len(tokens) < 2 or abs(mean) < LATIN_TRANSLIT_THRESHOLD):
+            return None
+        if n == 0 or abs(mean) < LATIN_MARKED_THRESHOLD:
             return None
         return KY if mean > 0 else RU
 

@@ -194,3 +194,25 @@ def test_the_detector_stays_fast():
 )
 def test_choose_language(text, intent, entities, current, was_set, telegram, requested, expected):
     assert choose_language(text, intent, entities, current, was_set, telegram, requested) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # No marker word: decided by the transliteration, which carries the evidence.
+        ("meni jumushtan boshotup jiberishti", "ky"),
+        ("ayligymdy berbey jatyshat", "ky"),
+        ("gde nahoditsya vash ofis", "ru"),
+        ("menya uvolili bez prichiny", "ru"),
+        # Once read as Kyrgyz by their Latin letters alone.
+        ("operator pozhaluista", "ru"),
+        ("migranty v rossii", "ru"),
+        # English is neither: the conversation keeps its language.
+        ("I want to complain", None),
+        ("i need a lawyer", None),
+        ("good evening", None),
+        ("where can i complain", None),
+    ],
+)
+def test_latin_typed_messages_are_read_through_their_transliteration(text, expected):
+    assert detect_language(text) == expected
