@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional, TypeVar
 
 ENV_PG_HOST = "POSTGRES_HOST"
 ENV_PG_PORT = "POSTGRES_PORT"
@@ -25,12 +25,23 @@ ENV_RETENTION_DAYS = "CONVERSATION_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 90
 KEY_PREFIX = "akyikatchy"
 
+T = TypeVar("T")
+
 
 def _int(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, "") or default)
     except ValueError:
         return default
+
+
+def _configured(service: type[T], host_variable: str, **settings: Any) -> Optional[T]:
+    """``service`` on the host named by ``host_variable``; None when that is unset or blank.
+
+    The one rule for every store: a service without a host is not configured and stays in
+    memory (module docstring)."""
+    host = os.environ.get(host_variable, "").strip()
+    return service(host=host, **settings) if host else None
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,9 @@ class Postgres:
 
     @classmethod
     def from_env(cls) -> Optional[Postgres]:
-        host = os.environ.get(ENV_PG_HOST, "").strip()
-        if not host:
-            return None
-        return cls(
-            host=host,
+        return _configured(
+            cls,
+            ENV_PG_HOST,
             port=_int(ENV_PG_PORT, 5432),
             db=os.environ.get(ENV_PG_DB) or "akyikatchy",
             username=os.environ.get(ENV_PG_USER) or None,
@@ -64,11 +73,9 @@ class Redis:
 
     @classmethod
     def from_env(cls) -> Optional[Redis]:
-        host = os.environ.get(ENV_REDIS_HOST, "").strip()
-        if not host:
-            return None
-        return cls(
-            host=host,
+        return _configured(
+            cls,
+            ENV_REDIS_HOST,
             port=_int(ENV_REDIS_PORT, 6379),
             db=_int(ENV_REDIS_DB, 1),
             password=os.environ.get(ENV_REDIS_PASSWORD) or None,
