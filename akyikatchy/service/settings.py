@@ -26,11 +26,17 @@ DEFAULT_RETENTION_DAYS = 90
 KEY_PREFIX = "akyikatchy"
 
 T = TypeVar("T")
+Number = TypeVar("Number", int, float)
 
 
-def _int(name: str, default: int) -> int:
+def env_number(name: str, default: Number, kind: type[Number]) -> Number:
+    """The variable ``name`` as an ``int`` or a ``float`` (``kind``); ``default`` when it is
+    unset, blank or not a number.
+
+    Shared with the Telegram settings: a typo in a deployment's environment falls back to the
+    default instead of stopping the server."""
     try:
-        return int(os.environ.get(name, "") or default)
+        return kind(os.environ.get(name, "") or default)
     except ValueError:
         return default
 
@@ -57,7 +63,7 @@ class Postgres:
         return _configured(
             cls,
             ENV_PG_HOST,
-            port=_int(ENV_PG_PORT, 5432),
+            port=env_number(ENV_PG_PORT, 5432, int),
             db=os.environ.get(ENV_PG_DB) or "akyikatchy",
             username=os.environ.get(ENV_PG_USER) or None,
             password=os.environ.get(ENV_PG_PASSWORD) or None,
@@ -76,11 +82,11 @@ class Redis:
         return _configured(
             cls,
             ENV_REDIS_HOST,
-            port=_int(ENV_REDIS_PORT, 6379),
-            db=_int(ENV_REDIS_DB, 1),
+            port=env_number(ENV_REDIS_PORT, 6379, int),
+            db=env_number(ENV_REDIS_DB, 1, int),
             password=os.environ.get(ENV_REDIS_PASSWORD) or None,
         )
 
 
 def retention_days() -> int:
-    return _int(ENV_RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
+    return env_number(ENV_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, int)
