@@ -87,6 +87,21 @@ class Redis:
             password=os.environ.get(ENV_REDIS_PASSWORD) or None,
         )
 
+    def connection(self) -> dict[str, Any]:
+        """Where to connect, as the keyword arguments every Redis client here takes (the lock
+        store's and :meth:`async_client`)."""
+        return {"host": self.host, "port": self.port, "db": self.db, "password": self.password}
+
+    def async_client(self, timeout: float) -> Any:
+        """A ``redis.asyncio`` client on these settings that gives up after ``timeout`` seconds.
+
+        One way to connect for the Telegram de-duplication and keyboard state: both fall back
+        rather than hang a message on a sick Redis.  ``redis`` is imported on first use, so a
+        deployment without Redis never loads it."""
+        import redis.asyncio as aioredis
+
+        return aioredis.Redis(**self.connection(), socket_timeout=timeout, socket_connect_timeout=timeout)
+
 
 def retention_days() -> int:
     return env_number(ENV_RETENTION_DAYS, DEFAULT_RETENTION_DAYS, int)

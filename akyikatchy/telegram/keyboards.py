@@ -150,16 +150,7 @@ class RedisKeyboardState:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import redis.asyncio as aioredis
-
-            self._client = aioredis.Redis(
-                host=self._settings.host,
-                port=self._settings.port,
-                db=self._settings.db,
-                password=self._settings.password,
-                socket_timeout=REDIS_TIMEOUT,
-                socket_connect_timeout=REDIS_TIMEOUT,
-            )
+            self._client = self._settings.async_client(REDIS_TIMEOUT)
         return self._client
 
     def _keys(self, chat_id: int) -> tuple[str, str]:
