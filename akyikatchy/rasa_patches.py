@@ -31,8 +31,37 @@ logger = logging.getLogger(__name__)
 
 TESTED_RASA_VERSION = "3.6.21"
 
+
+class Originals:
+    """The Rasa attributes a module replaced, by key: the originals to call and to put back.
+
+    Shared with the guards (:mod:`akyikatchy.service.guards`) so both record and undo their
+    replacements the same way.  The class's own attribute is kept (a ``staticmethod`` stays
+    wrapped), so :meth:`restore` leaves Rasa exactly as it found it."""
+
+    def __init__(self) -> None:
+        self._replaced: dict[str, tuple[type, str, Any]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._replaced)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._replaced[key][2]
+
+    def replace(self, key: str, owner: type, attribute: str, replacement: Any) -> None:
+        """Set ``owner.attribute`` to ``replacement``, the original kept under ``key``."""
+        self._replaced[key] = (owner, attribute, owner.__dict__[attribute])
+        setattr(owner, attribute, replacement)
+
+    def restore(self) -> None:
+        """Put every original back."""
+        for owner, attribute, original in self._replaced.values():
+            setattr(owner, attribute, original)
+        self._replaced.clear()
+
+
 # The original Rasa functions, recorded by the first apply() (for the tests and for undo()).
-originals: dict[str, Any] = {}
+originals = Originals()
 
 
 class UnsupportedRasaVersion(RuntimeError):
@@ -114,19 +143,14 @@ def apply() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
-    originals["validate_action_result"] = RemoteAction.__dict__["_validate_action_result"]
-    originals["resolve_by_type"] = Event.__dict__["resolve_by_type"]
-    RemoteAction._validate_action_result = validate_action_result
-    Event.resolve_by_type = staticmethod(cached_resolver(Event.resolve_by_type))
+    resolve_by_type = staticmethod(cached_resolver(Event.resolve_by_type))
+    originals.replace(
+        "validate_action_result", RemoteAction, "_validate_action_result", validate_action_result
+    )
+    originals.replace("resolve_by_type", Event, "resolve_by_type", resolve_by_type)
     logger.debug("Rasa patches applied: compiled action response schema, cached event classes.")
 
 
 def undo() -> None:
     """Put Rasa's original functions back (for tests)."""
-    if not applied():
-        return
-    from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import Event
-
-    RemoteAction._validate_action_result = originals.pop("validate_action_result")
-    Event.resolve_by_type = originals.pop("resolve_by_type")
+    originals.restore()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
 
 from appeals import staff
 from appeals.db import make_engine, migrate
@@ -23,35 +24,40 @@ def _engine(url):
     return make_engine(url)
 
 
-def _add(args, url) -> int:
-    engine = _engine(url)
+def _account_change(change: Callable[[], object], done: str) -> int:
+    """Run one change to a staff account and say how it went, the same way for every command.
+
+    An :class:`staff.AccountError` (unknown name, weak password, ...) is the user's to fix: it
+    is printed on stderr and the exit code is 2; otherwise ``done`` is printed."""
     try:
-        staff.add_staff(engine, args.name, _password(args), args.role, args.language)
+        change()
     except staff.AccountError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"account {args.name.strip().lower()} ({args.role}) created")
+    print(done)
     return 0
+
+
+def _add(args, url) -> int:
+    engine = _engine(url)
+    return _account_change(
+        lambda: staff.add_staff(engine, args.name, _password(args), args.role, args.language),
+        f"account {args.name.strip().lower()} ({args.role}) created",
+    )
 
 
 def _disable(args, url) -> int:
-    try:
-        staff.set_disabled(_engine(url), args.name, not args.enable)
-    except staff.AccountError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print("account {} {}".format(args.name, "enabled" if args.enable else "disabled"))
-    return 0
+    return _account_change(
+        lambda: staff.set_disabled(_engine(url), args.name, not args.enable),
+        "account {} {}".format(args.name, "enabled" if args.enable else "disabled"),
+    )
 
 
 def _reset(args, url) -> int:
-    try:
-        staff.reset_password(_engine(url), args.name, _password(args))
-    except staff.AccountError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print(f"password of {args.name} changed; its sessions are signed out")
-    return 0
+    return _account_change(
+        lambda: staff.reset_password(_engine(url), args.name, _password(args)),
+        f"password of {args.name} changed; its sessions are signed out",
+    )
 
 
 def _seed(args, url) -> int:

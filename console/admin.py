@@ -112,12 +112,18 @@ def staff_page():
     return render_template("staff.html", accounts=staff.list_accounts(engine()))
 
 
-@bp.route("/staff/<int:account_id>/disable", methods=["POST"])
-@admin_required
-def staff_disable(account_id):
+def _account_or_404(account_id: int):
+    """The staff account the URL names; a 404 page when there is none (both account actions)."""
     row = staff.get_account(engine(), account_id)
     if row is None:
         abort(404)
+    return row
+
+
+@bp.route("/staff/<int:account_id>/disable", methods=["POST"])
+@admin_required
+def staff_disable(account_id):
+    row = _account_or_404(account_id)
     disable = request.form.get("disable") == "1"
     staff.set_disabled(engine(), row["username"], disable)
     audit.log(
@@ -134,9 +140,7 @@ def staff_disable(account_id):
 @bp.route("/staff/<int:account_id>/password", methods=["POST"])
 @admin_required
 def staff_password(account_id):
-    row = staff.get_account(engine(), account_id)
-    if row is None:
-        abort(404)
+    row = _account_or_404(account_id)
     try:
         staff.reset_password(engine(), row["username"], request.form.get("password", ""))
         audit.log(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -52,6 +54,16 @@ def _filter_detail(f: cq.Filters) -> str:
     return json.dumps(f.as_args(), ensure_ascii=False)[:500]
 
 
+def _filtered_read(action: str, query: Callable[[Any, cq.Filters], Any]) -> tuple[cq.Filters, Any]:
+    """The URL's filters and ``query`` run on them, the reading audited as ``action``.
+
+    The pages that show filtered appeals (list, figures) log the same way what they read."""
+    f = cq.Filters.from_args(request.args)
+    result = query(engine(), f)
+    audit.log(engine(), action, staff=_me(), detail=_filter_detail(f), ip=request.remote_addr)
+    return f, result
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -61,9 +73,7 @@ def index():
 @bp.route("/appeals")
 @login_required
 def appeal_list():
-    f = cq.Filters.from_args(request.args)
-    page = cq.list_appeals(engine(), f)
-    audit.log(engine(), "list", staff=_me(), detail=_filter_detail(f), ip=request.remote_addr)
+    f, page = _filtered_read("list", cq.list_appeals)
     return render_template(
         "list.html",
         f=f,
@@ -162,7 +172,5 @@ def attachment(reference, index):
 @bp.route("/figures")
 @login_required
 def figures():
-    f = cq.Filters.from_args(request.args)
-    data = cq.figures(engine(), f)
-    audit.log(engine(), "figures", staff=_me(), detail=_filter_detail(f), ip=request.remote_addr)
+    f, data = _filtered_read("figures", cq.figures)
     return render_template("figures.html", d=data, f=f)

@@ -72,23 +72,39 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
+def _serving(command: list[str], env: dict[str, str], log, ready_url: str, timeout: float) -> Iterator[None]:
+    """Run ``command`` as a child process until the block ends, once ``ready_url`` answers.
+
+    Both servers start, wait and stop the same way (output to ``log``, SIGINT then kill),
+    also when the caller's block raises."""
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=base_env(env),
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(ready_url, timeout, process)
+        yield
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
 def action_server(
     port: int, env: Optional[dict[str, str]] = None, log=None, host: str = "127.0.0.1"
 ) -> Iterator[str]:
     """The project's action server (``python -m actions``), authenticated by the token of
     :func:`base_env` (or ``env["ACTION_SERVER_TOKEN"]``), bound to ``host``."""
-    process = subprocess.Popen(
+    with _serving(
         [sys.executable, "-m", "actions", "--port", str(port)],
-        cwd=ROOT,
-        env=base_env({"ACTION_HOST": host, **(env or {})}),
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/health", 120, process)
+        {"ACTION_HOST": host, **(env or {})},
+        log,
+        ready_url=f"http://127.0.0.1:{port}/health",
+        timeout=120,
+    ):
         yield f"http://127.0.0.1:{port}/webhook"
-    finally:
-        stop(process)
 
 
 @contextlib.contextmanager
@@ -115,15 +131,11 @@ def rasa_server(
         "--credentials",
         str(credentials or ROOT / "credentials.yml"),
     ]
-    process = subprocess.Popen(
+    with _serving(
         command,
-        cwd=ROOT,
-        env=base_env({"ACTION_SERVER_URL": action_url, **(env or {})}),
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/status", 300, process)
+        {"ACTION_SERVER_URL": action_url, **(env or {})},
+        log,
+        ready_url=f"http://127.0.0.1:{port}/status",
+        timeout=300,
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from akyikatchy.rasa_patches import check_rasa_version
+from akyikatchy.rasa_patches import Originals, check_rasa_version
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ TEXT_KEYS = frozenset(
     }
 )
 
-originals: dict[str, Any] = {}
+originals = Originals()
 
 
 def redact_event_dict(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -193,17 +193,10 @@ def apply() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import Agent
 
-    originals["handle_message"] = Agent.__dict__["handle_message"]
-    originals["remote_action_run"] = RemoteAction.__dict__["run"]
-    Agent.handle_message = handle_message
-    RemoteAction.run = remote_action_run
+    originals.replace("handle_message", Agent, "handle_message", handle_message)
+    originals.replace("remote_action_run", RemoteAction, "run", remote_action_run)
 
 
 def undo() -> None:
-    if not applied():
-        return
-    from rasa.core.actions.action import RemoteAction
-    from rasa.core.agent import Agent
-
-    Agent.handle_message = originals.pop("handle_message")
-    RemoteAction.run = originals.pop("remote_action_run")
+    """Put Rasa's original functions back (for tests)."""
+    originals.restore()

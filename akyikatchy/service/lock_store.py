@@ -27,11 +27,4 @@ class ConversationLockStore(LockStore):
             logger.info("Conversation locks are kept in memory (REDIS_HOST is not set)")
             return InMemoryLockStore()
         logger.info("Conversation locks are kept in Redis (%s:%s, db %s)", redis.host, redis.port, redis.db)
-        return RedisLockStore(
-            host=redis.host,
-            port=redis.port,
-            db=redis.db,
-            password=redis.password,
-            key_prefix=KEY_PREFIX,
-            socket_timeout=SOCKET_TIMEOUT,
-        )
+        return RedisLockStore(**redis.connection(), key_prefix=KEY_PREFIX, socket_timeout=SOCKET_TIMEOUT)

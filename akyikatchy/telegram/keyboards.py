@@ -26,8 +26,10 @@ on the press, so two replicas never both take the same press; entries expire).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol
 
@@ -150,16 +152,7 @@ class RedisKeyboardState:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import redis.asyncio as aioredis
-
-            self._client = aioredis.Redis(
-                host=self._settings.host,
-                port=self._settings.port,
-                db=self._settings.db,
-                password=self._settings.password,
-                socket_timeout=REDIS_TIMEOUT,
-                socket_connect_timeout=REDIS_TIMEOUT,
-            )
+            self._client = self._settings.async_client(REDIS_TIMEOUT)
         return self._client
 
     def _keys(self, chat_id: int) -> tuple[str, str]:
@@ -200,9 +193,19 @@ class RedisKeyboardState:
             )
             return UNKNOWN
 
+    @contextlib.asynccontextmanager
+    async def _recording(self, chat_id: int) -> AsyncIterator[None]:
+        """Around the record of what was sent: the chat's keys are touched after it, and a Redis
+        failure is logged, never raised (the message is out already; its send must not fail)."""
+        try:
+            yield
+            await self._touch(chat_id)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("Telegram: keyboard state not recorded (%s)", type(error).__name__)
+
     async def keyboard_sent(self, chat_id: int, message_id: int, answers: bool) -> None:
         base, live = self._keys(chat_id)
-        try:
+        async with self._recording(chat_id):
             turn = _text(await self.client.hget(base, "turn")) or "0"
             if _text(await self.client.hget(base, "batch_turn")) != turn:
                 pipe = self.client.pipeline()
@@ -210,17 +213,11 @@ class RedisKeyboardState:
                 pipe.hset(base, "batch_turn", turn)
                 await pipe.execute()
             await self.client.hset(live, str(message_id), "1" if answers else "0")
-            await self._touch(chat_id)
-        except Exception as error:  # noqa: BLE001
-            logger.warning("Telegram: keyboard state not recorded (%s)", type(error).__name__)
 
     async def contact_sent(self, chat_id: int) -> None:
         base, _ = self._keys(chat_id)
-        try:
+        async with self._recording(chat_id):
             await self.client.hset(base, "contact", _OPEN)
-            await self._touch(chat_id)
-        except Exception as error:  # noqa: BLE001
-            logger.warning("Telegram: keyboard state not recorded (%s)", type(error).__name__)
 
     async def take_contact_removal(self, chat_id: int) -> bool:
         base, _ = self._keys(chat_id)

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+from akyikatchy.service.settings import env_number
+
 ENV_TOKEN = "TELEGRAM_BOT_TOKEN"
 ENV_SECRET = "TELEGRAM_SECRET_TOKEN"
 ENV_BASE_URL = "TELEGRAM_API_BASE_URL"
@@ -33,10 +35,7 @@ def env_flag(name: str) -> bool:
 
 
 def env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
+    return env_number(name, default, float)
 
 
 @dataclass(frozen=True)

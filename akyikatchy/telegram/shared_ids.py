@@ -38,16 +38,7 @@ class SharedUpdateIds:
 
     def _redis(self) -> Any:
         if self._client is None and self.redis is not None:
-            import redis.asyncio as aioredis
-
-            self._client = aioredis.Redis(
-                host=self.redis.host,
-                port=self.redis.port,
-                db=self.redis.db,
-                password=self.redis.password,
-                socket_timeout=TIMEOUT,
-                socket_connect_timeout=TIMEOUT,
-            )
+            self._client = self.redis.async_client(TIMEOUT)
         return self._client
 
     async def claim(self, update_id: int) -> bool:
