@@ -113,12 +113,9 @@ class TextClassifier(GraphComponent):
 
     @classmethod
     def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
+        cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, **_: Any
     ) -> TextClassifier:
+        """Rasa's constructor before training (it passes `execution_context` too, unused)."""
         return cls(config, model_storage, resource)
 
     # ---- training -------------------------------------------------------------------
