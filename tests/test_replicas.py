@@ -1,6 +1,6 @@
 """Two Rasa replicas and two action servers on one PostgreSQL and one Redis, under failures.
 
-``REPLICA_CONVERSATIONS`` concurrent conversations (default 24; the full proof is 100) file
+``REPLICA_CONVERSATIONS`` concurrent conversations (default 100, the issue's proof; fewer for a quick run) file
 whole appeals in Kyrgyz and Russian over REST, each message to a random replica.  Meanwhile
 one Rasa replica is killed (SIGKILL) and started again, one action server likewise, and
 PostgreSQL is made unreachable for ``REPLICA_PG_OUTAGE`` seconds (a TCP proxy on loopback in
@@ -48,7 +48,7 @@ from tests.replicas import (
 from tests.support.fake_telegram import FakeTelegram, text_update, user
 from tests.support.postgres import PG_PORT, create_db, drop_db
 
-CONVERSATIONS = env_int("REPLICA_CONVERSATIONS", 24)
+CONVERSATIONS = env_int("REPLICA_CONVERSATIONS", 100)
 MAX_WAIT = float(os.environ.get("REPLICA_MAX_WAIT", "") or 15)
 PG_OUTAGE = float(os.environ.get("REPLICA_PG_OUTAGE", "") or 4)
 REDIS_DB = env_int("REPLICA_REDIS_DB", 14)
