@@ -1,7 +1,7 @@
 """Two Rasa replicas and two action servers on one PostgreSQL and one Redis, under failures.
 
-``REPLICA_CONVERSATIONS`` concurrent conversations (default 100, the issue's proof; fewer for a quick run) file
-whole appeals in Kyrgyz and Russian over REST, each message to a random replica.  Meanwhile
+``REPLICA_CONVERSATIONS`` concurrent conversations (default 100, the issue's proof; fewer for a quick run)
+file whole appeals in Kyrgyz and Russian over REST, each message to a random replica.  Meanwhile
 one Rasa replica is killed (SIGKILL) and started again, one action server likewise, and
 PostgreSQL is made unreachable for ``REPLICA_PG_OUTAGE`` seconds (a TCP proxy on loopback in
 front of it drops every connection and refuses new ones).  Then:

@@ -3,7 +3,7 @@
 * **PostgreSQL** (Rasa's own ``SQLTrackerStore`` tables) when ``POSTGRES_HOST`` is set or the
   endpoint names a host (``deploy/endpoints.yml``); **in memory** otherwise (a laptop).
 * Database work runs **off the event loop** in a small thread pool, with a connect timeout,
-  keepalives, a statement timeout and a pre-ping of pooled connections.  A failing call is
+  keepalives and a statement timeout.  A failing call is
   retried briefly (``RETRIEVE_DEADLINE`` / ``SAVE_DEADLINE``); then :class:`StoreUnavailable`
   is raised and the guard (:mod:`akyikatchy.service.guards`) asks the user to try again.
   A call that *hangs* is not retried (it may still commit): it fails after
@@ -15,8 +15,11 @@
 * :meth:`purge_idle` deletes conversations idle for longer than the retention period
   (``python -m akyikatchy.service.purge``).
 
-Sessions (``session_config`` in ``domain/core.yml``) keep retrieval short: Rasa's SQL store
-reads only the events of the latest session.
+Sessions keep retrieval short: Rasa reads only the events of the latest session. A session
+ends after 60 idle minutes (``session_config`` in ``domain/core.yml``) or, at the end of a turn,
+after ``SESSION_MAX_EVENTS`` events (:func:`continuation`: the new session carries the slots
+and the active form). The PostgreSQL reads and writes themselves are in
+:mod:`akyikatchy.service.postgres_events`.
 """
 
 from __future__ import annotations
@@ -29,13 +32,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from akyikatchy.rasa_language import LANGUAGE_SLOT
+from akyikatchy.service.postgres_events import THREADS, PostgresEvents, run_sync
 from akyikatchy.service.settings import Postgres
 
 logger = logging.getLogger(__name__)
@@ -44,32 +56,14 @@ ERASURE_RESPONSES = frozenset({"utter_data_deleted", "utter_nothing_to_delete"})
 ATTEMPT_TIMEOUT = float(os.environ.get("TRACKER_STORE_TIMEOUT", "") or 4.0)
 RETRIEVE_DEADLINE = 3.0  # seconds of retries after a failed read
 SAVE_DEADLINE = 6.0  # a save is worth a little more patience: the turn is lost without it
-THREADS = 8
-CONNECT_QUERY = {
-    "connect_timeout": "3",
-    "keepalives": "1",
-    "keepalives_idle": "10",
-    "keepalives_interval": "3",
-    "keepalives_count": "3",
-    "application_name": "akyikatchy-rasa",
-}
-SESSION_OPTIONS = (
-    "-c statement_timeout=5000 -c lock_timeout=3000 -c idle_in_transaction_session_timeout=10000"
-)
+# A session longer than this many events is continued in a new one at the end of a turn
+# (slots and an active form carried over): Rasa re-reads and replays a session on every
+# message, so without it a long conversation gets slower with every turn.
+SESSION_MAX_EVENTS = int(os.environ.get("SESSION_MAX_EVENTS", "") or 200)
 
 
 class StoreUnavailable(RuntimeError):
     """The conversation store could not be read or written in time."""
-
-
-def _run_sync(coroutine: Any) -> Any:
-    """Run a coroutine that never suspends (Rasa's SQL store is synchronous inside)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise RuntimeError("tracker store coroutine suspended")
 
 
 def erasure_in_turn(tracker: DialogueStateTracker) -> bool:
@@ -92,64 +86,26 @@ def fresh_session(tracker: DialogueStateTracker, slots: Any) -> DialogueStateTra
     return DialogueStateTracker.from_events(tracker.sender_id, events, slots)
 
 
-class _PostgresEvents(SQLTrackerStore):
-    """Rasa's SQL tracker store with timeouts, keepalives and pre-pinged connections."""
+def continuation(tracker: DialogueStateTracker, max_events: int = SESSION_MAX_EVENTS) -> list[Event]:
+    """The events that continue an over-long session in a new one, or [] when not needed.
 
-    def __init__(self, domain: Optional[Domain], postgres: Postgres, event_broker: Any = None) -> None:
-        import sqlalchemy as sa
-
-        super().__init__(
-            domain=domain,
-            dialect="postgresql",
-            host=postgres.host,
-            port=postgres.port,
-            db=postgres.db,
-            username=postgres.username,
-            password=postgres.password,
-            event_broker=event_broker,
-            query=dict(CONNECT_QUERY),
-        )
-        url = self.engine.url
-        self.engine.dispose()
-        self.engine = sa.create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=int(os.environ.get("SQL_POOL_SIZE", "") or THREADS),
-            max_overflow=int(os.environ.get("SQL_MAX_OVERFLOW", "") or 4),
-            pool_timeout=ATTEMPT_TIMEOUT,
-            connect_args={"options": SESSION_OPTIONS},
-        )
-        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        with self.engine.begin() as connection:  # time-ordered reads of one conversation
-            connection.execute(
-                sa.text("CREATE INDEX IF NOT EXISTS events_sender_ts ON events (sender_id, timestamp)")
-            )
-
-    def replace(self, sender_id: str, tracker: DialogueStateTracker) -> None:
-        with self.session_scope() as session:
-            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
-                synchronize_session=False
-            )
-            session.commit()
-        _run_sync(self.save(tracker))
-
-    def purge_idle(self, cutoff: float) -> int:
-        import sqlalchemy as sa
-
-        with self.session_scope() as session:
-            idle = (
-                session.query(self.SQLEvent.sender_id)
-                .group_by(self.SQLEvent.sender_id)
-                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
-                .subquery()
-            )
-            deleted = (
-                session.query(self.SQLEvent)
-                .filter(self.SQLEvent.sender_id.in_(sa.select(idle.c.sender_id)))
-                .delete(synchronize_session=False)
-            )
-            session.commit()
-            return int(deleted)
+    Only at the end of a turn (the assistant listening). The new session holds what the
+    conversation knows: every slot with a value (the language, the form's answers, the
+    requested slot) and the active form, so the next message is understood as before.
+    """
+    last = tracker.events[-1] if tracker.events else None
+    if len(tracker.events) <= max_events or not (
+        isinstance(last, ActionExecuted) and last.action_name == ACTION_LISTEN_NAME
+    ):
+        return []
+    events: list[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    events += [
+        SlotSet(name, value) for name, value in tracker.current_slot_values().items() if value is not None
+    ]
+    if tracker.active_loop_name:
+        events.append(ActiveLoop(tracker.active_loop_name))
+    events.append(ActionExecuted(ACTION_LISTEN_NAME))
+    return events
 
 
 class ConversationTrackerStore(TrackerStore):
@@ -181,7 +137,7 @@ class ConversationTrackerStore(TrackerStore):
             self._inner: TrackerStore = InMemoryTrackerStore(domain, event_broker)
             logger.info("Conversations are kept in memory (POSTGRES_HOST is not set)")
         else:
-            self._inner = _PostgresEvents(domain, postgres, event_broker)
+            self._inner = PostgresEvents(domain, postgres, ATTEMPT_TIMEOUT, event_broker)
             self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tracker-store")
             logger.info(
                 "Conversations are kept in PostgreSQL (%s:%s/%s)", postgres.host, postgres.port, postgres.db
@@ -228,16 +184,16 @@ class ConversationTrackerStore(TrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         if self._pool is None:
             return await self._inner.retrieve(sender_id)
-        return await self._call(
-            "read", lambda: _run_sync(self._inner.retrieve(sender_id)), deadline=RETRIEVE_DEADLINE
-        )
+        inner = self._inner
+        assert isinstance(inner, PostgresEvents)
+        return await self._call("read", inner.load, sender_id, deadline=RETRIEVE_DEADLINE)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         if self._pool is None:
             return await self._inner.retrieve_full_tracker(conversation_id)
         return await self._call(
             "full read",
-            lambda: _run_sync(self._inner.retrieve_full_tracker(conversation_id)),
+            lambda: run_sync(self._inner.retrieve_full_tracker(conversation_id)),
             deadline=RETRIEVE_DEADLINE,
         )
 
@@ -245,15 +201,19 @@ class ConversationTrackerStore(TrackerStore):
         if erasure_in_turn(tracker):
             await self.erase_history(tracker)
             return
+        for event in continuation(tracker, SESSION_MAX_EVENTS):
+            tracker.update(event)
         if self._pool is None:
             await self._inner.save(tracker)
             return
-        await self._call("save", lambda: _run_sync(self._inner.save(tracker)), deadline=SAVE_DEADLINE)
+        inner = self._inner
+        assert isinstance(inner, PostgresEvents)
+        await self._call("save", inner.store, tracker, deadline=SAVE_DEADLINE)
 
     async def keys(self) -> Iterable[str]:
         if self._pool is None:
             return await self._inner.keys()
-        return await self._call("keys", lambda: _run_sync(self._inner.keys()), deadline=RETRIEVE_DEADLINE)
+        return await self._call("keys", lambda: run_sync(self._inner.keys()), deadline=RETRIEVE_DEADLINE)
 
     # -- erasure and retention ------------------------------------------------------------
     async def erase_history(self, tracker: DialogueStateTracker) -> None:
@@ -265,7 +225,7 @@ class ConversationTrackerStore(TrackerStore):
             await self._inner.save(fresh)
         else:
             inner = self._inner
-            assert isinstance(inner, _PostgresEvents)
+            assert isinstance(inner, PostgresEvents)
             await self._call("erase", inner.replace, tracker.sender_id, fresh, deadline=SAVE_DEADLINE)
         logger.info(
             "Conversation history erased after the user's erasure request (%d events)", len(tracker.events)
@@ -284,5 +244,5 @@ class ConversationTrackerStore(TrackerStore):
                     del self._inner.store[sender_id]
             return deleted
         inner = self._inner
-        assert isinstance(inner, _PostgresEvents)
+        assert isinstance(inner, PostgresEvents)
         return await self._call("purge", inner.purge_idle, cutoff, deadline=SAVE_DEADLINE)
