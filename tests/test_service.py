@@ -47,13 +47,13 @@ def test_without_environment_everything_stays_in_memory():
 
 
 def test_redis_lock_store_from_environment(monkeypatch):
-    from rasa.core.lock_store import RedisLockStore
+    from akyikatchy.service.lock_store import AtomicRedisLockStore
 
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     monkeypatch.setenv("REDIS_LOCK_DB", "9")
     store = ConversationLockStore(endpoint_config=None)
-    assert isinstance(store, RedisLockStore)
-    assert store.red.connection_pool.connection_kwargs["db"] == 9
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.client.connection_pool.connection_kwargs["db"] == 9
 
 
 def test_erasure_replaces_the_history_by_a_fresh_session_keeping_the_language():
