@@ -156,7 +156,8 @@ class PostgresEvents(SQLTrackerStore):
     # -- read and write ------------------------------------------------------------------
     def load(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The latest session of a conversation, or None when it has no events."""
-        with self.engine.connect() as connection:
+        # Reads only: autocommit spares the BEGIN and the ROLLBACK of a transaction.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             newest_id = connection.execute(NEWEST_ID, {"sender_id": sender_id}).scalar()
             if newest_id is None:
                 self.forget(sender_id)
