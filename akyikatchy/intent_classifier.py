@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 DELIMITER = "/"
 # Thoughts of suicide or self-harm are answered first, whatever the classifier's margins say.
 CRISIS_LABEL = "faq/emergency"
+# Set in the parse data when a request came inside a greeting.
+GREETED = "greeted"
 
 
 def _vectorizer(min_n: int, max_n: int) -> TfidfVectorizer:
@@ -128,6 +130,8 @@ class TextClassifier(GraphComponent):
             self.persist()
             return self._resource
         # Requests are also learnt opened with a greeting: many first messages are.
+        # The greeting words, from the examples as written (before the greeted copies below).
+        self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         greeted = greeted_copies(list(zip(texts, labels, strict=True)))
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
@@ -136,7 +140,6 @@ class TextClassifier(GraphComponent):
         svm = LinearSVC(C=self.config["C"], random_state=42).fit(features, labels)
         self.coef, self.intercept = svm.coef_, svm.intercept_
         self.labels = [str(label) for label in svm.classes_]
-        self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         self.persist()
         return self._resource
 
@@ -169,22 +172,25 @@ class TextClassifier(GraphComponent):
         intent, confidence = self._top_intent(probabilities)
         return intent not in COURTESY_INTENTS and confidence >= self.config["request_threshold"]
 
-    def _understand(self, text: str) -> np.ndarray:
+    def _understand(self, text: str) -> tuple[np.ndarray, bool]:
         """The request's probabilities, looked for apart from a greeting or thanks around it.
 
         First without the greeting words that open or close the message ("Здравствуйте,
         ..."), then without whole clauses that are greetings ("Добрый день, как ваши дела?
         ..."), or thanks before a question ("Спасибо! А как узнать статус?"). The whole
-        message stands when no request is found.
+        message stands when no request is found. The flag says whether the request was found
+        inside a greeting.
         """
         probabilities = self._probabilities(text)
-        if self._top_intent(probabilities)[0] not in COURTESY_INTENTS:
-            return probabilities
         rest = request_part(text, self.courtesy)
+        opening = self._top_intent(probabilities)[0]
+        if opening not in COURTESY_INTENTS:
+            return probabilities, rest is not None
+        greeted = opening == GREETING_INTENT
         if rest:
             candidate = self._probabilities(rest)
             if self._is_request(candidate):
-                return candidate
+                return candidate, greeted
         pieces = clauses(text)
         intents = [self._top_intent(self._probabilities(piece))[0] for piece in pieces]
         kept = [
@@ -194,8 +200,8 @@ class TextClassifier(GraphComponent):
         if kept and len(kept) < len(pieces) and (not thanked or any(map(is_question, kept))):
             candidate = self._probabilities(" ".join(kept))
             if self._is_request(candidate):
-                return candidate
-        return probabilities
+                return candidate, greeted
+        return probabilities, False
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.vectorizer is None:
@@ -204,7 +210,9 @@ class TextClassifier(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            probabilities = self._understand(text)
+            probabilities, greeted = self._understand(text)
+            if greeted:  # a request inside a greeting: the answer greets back (akyikatchy/nlg.py)
+                message.set(GREETED, True, add_to_output=True)
             if CRISIS_LABEL in self.labels and mentions_self_harm(text):
                 probabilities[self.labels.index(CRISIS_LABEL)] = 1.0
             order = np.argsort(-probabilities)

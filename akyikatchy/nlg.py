@@ -16,10 +16,12 @@ from typing import Any, Optional
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from akyikatchy import rasa_patches
+from akyikatchy.intent_classifier import GREETED
 from akyikatchy.rasa_language import LANGUAGE_SLOT, language_for_tracker
 from akyikatchy.service import guards
 
@@ -41,4 +43,27 @@ class LanguageAwareNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[dict[str, Any]]:
         filled_slots = tracker.current_slot_values()
         filled_slots[LANGUAGE_SLOT] = language_for_tracker(tracker)
-        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        response = self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        if (
+            response
+            and response.get("text")
+            and utter_action not in (GREETING_BACK, "utter_greet")
+            and _first_answer_to_a_greeting(tracker)
+        ):
+            hello = self.generate_from_slots(GREETING_BACK, filled_slots, output_channel)
+            if hello and hello.get("text"):
+                response = {**response, "text": f"{hello['text']} {response['text']}"}
+        return response
+
+
+GREETING_BACK = "utter_greet_back"
+
+
+def _first_answer_to_a_greeting(tracker: DialogueStateTracker) -> bool:
+    """The user opened a request with a greeting and nothing has been said back yet."""
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered):
+            return False
+        if isinstance(event, UserUttered):
+            return bool((event.parse_data or {}).get(GREETED))
+    return False

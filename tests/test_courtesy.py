@@ -104,3 +104,84 @@ def test_greeted_copies_open_requests_with_a_short_greeting_of_the_data():
 
 def test_greeted_copies_without_greetings_is_empty():
     assert greeted_copies([("как подать жалобу", "faq/appeal_how")]) == []
+
+
+# -- the answer greets back (akyikatchy/nlg.py) ----------------------------------------
+
+
+def _answer(language: str, greeted: bool, already_answered: bool = False) -> list[str]:
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from akyikatchy.nlg import LanguageAwareNLG
+
+    domain = Domain.load("domain")
+    text = {"ky": "Саламатсызбы, жардам керек", "ru": "Здравствуйте, что вы умеете?"}[language]
+    parse = {
+        "intent": {"name": "help", "confidence": 0.9},
+        "text": text,
+        **({"greeted": True} if greeted else {}),
+    }
+    events = [SlotSet("language", language), UserUttered(text, parse["intent"], parse_data=parse)]
+    if already_answered:
+        events.append(BotUttered("…"))
+    tracker = DialogueStateTracker.from_events("u", events, domain.slots)
+    nlg = LanguageAwareNLG(domain=domain)
+    return [
+        asyncio.run(nlg.generate(name, tracker, "rest"))["text"]
+        for name in ("utter_help", "utter_greet_back")
+    ]
+
+
+@pytest.mark.parametrize("language", ["ky", "ru"])
+def test_a_request_inside_a_greeting_is_answered_with_a_greeting(language):
+    answer, hello = _answer(language, greeted=True)
+    assert answer.startswith(hello + " ")
+    plain, _ = _answer(language, greeted=False)
+    assert not plain.startswith(hello)
+    assert answer == f"{hello} {plain}"
+
+
+def test_only_the_first_answer_of_the_turn_greets():
+    answer, hello = _answer("ru", greeted=True, already_answered=True)
+    assert not answer.startswith(hello)
+
+
+# -- the trained model (models/akyikatchy.tar.gz, made by `make train`) --------------------
+
+
+@pytest.fixture(scope="module")
+def agent():
+    import pathlib
+
+    from rasa.core.agent import Agent
+
+    model = pathlib.Path("models/akyikatchy.tar.gz")
+    if not model.exists():
+        pytest.skip("no trained model: run `make train`")
+    return Agent.load(str(model))
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "greeted"),
+    [
+        ("Здравствуйте, подскажите пожалуйста телефон омбудсмена", "faq/contacts", True),
+        ("Добрый вечер! Как мне подать жалобу на акимат?", "faq/appeal_how", True),
+        ("Саламатсызбы, арызымдын абалын кантип билем", "check_appeal_status", True),
+        ("salam, kairyluu bergim kelet", "file_appeal", True),
+        ("Здравствуйте", "greet", False),
+        ("саламатсызбы агай", "greet", False),
+        ("подскажите телефон омбудсмена", "faq/contacts", False),
+        ("рахмат, жардам бердиңиз", "thank", False),
+    ],
+)
+def test_the_request_inside_a_greeting_is_understood(agent, text, label, greeted):
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    intent = parsed["intent"].get("full_retrieval_intent_name") or parsed["intent"]["name"]
+    assert intent == label
+    assert bool(parsed.get("greeted")) is greeted
