@@ -127,6 +127,12 @@ def to_cyrillic(text: str) -> str:
     return _LATIN_RE.sub(lambda match: _LATIN_MAP[match.group(0)], text.lower())
 
 
+def matching_form(text: str) -> str:
+    """A message as the classifier compares it: Latin letters as the Cyrillic they stand for,
+    then folded, so "kairyluu berem", "кайрылуу берем" and "кайрылуу берем" look alike."""
+    return fold(to_cyrillic(text))
+
+
 def looks_like_name(text: str) -> bool:
     """'Асанов Бакыт Маратович', 'Бишкек': capitalised words only, no language evidence."""
     tokens = text.split()
