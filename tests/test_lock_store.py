@@ -60,15 +60,39 @@ def test_other_conversations_are_not_held_up(stores):
     assert asyncio.run(main()) < 1.0
 
 
-def test_a_dead_holder_is_waited_for_only_the_lock_lifetime(stores):
+def test_a_dead_holder_is_waited_for_only_the_ticket_ttl(stores):
+    survivor = AtomicRedisLockStore(REDIS, key_prefix=stores[0].prefix.split(":")[0], ticket_ttl=0.5)
+
+    async def main() -> float:
+        # A holder whose process died: its ticket is taken and never renewed or given back.
+        ticket, first = await survivor.take_ticket("stuck")
+        assert ticket == first
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with survivor.lock("stuck", lock_lifetime=30):
+            return loop.time() - started
+
+    assert 0.3 < asyncio.run(main()) < 5
+
+
+def test_a_long_message_keeps_its_lock(stores):
+    slow = AtomicRedisLockStore(REDIS, key_prefix=stores[0].prefix.split(":")[0], ticket_ttl=0.3)
+    inside, overlaps = set(), []
+
+    async def message(i: int, seconds: float) -> None:
+        await asyncio.sleep(i * 0.01)
+        async with slow.lock("long", lock_lifetime=10):
+            if inside:
+                overlaps.append(i)
+            inside.add(i)
+            await asyncio.sleep(seconds)  # longer than the ticket's ttl: renewed meanwhile
+            inside.discard(i)
+
     async def main() -> None:
-        # A holder that never gives its ticket back (a replica killed mid-message).
-        held = stores[0].lock("stuck", lock_lifetime=0.3)
-        await held.__aenter__()
-        async with stores[1].lock("stuck", lock_lifetime=5):
-            pass
+        await asyncio.gather(message(0, 1.2), message(1, 0.05))
 
     asyncio.run(main())
+    assert overlaps == []
 
 
 def test_the_keys_are_gone_after_the_last_message(stores):
