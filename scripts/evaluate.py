@@ -185,9 +185,12 @@ def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> di
 
     from core.language import LanguageDetector
 
-    rng = random.Random(seed)
     seen: set[str] = set()  # folded texts already taken, across both files ("салам", "Бишкек")
-    parts = {lang: split_file(DATA / f"nlu_{lang}.yml", rng, seen) for lang in ("ky", "ru")}
+    # One generator per language: an edit to one file never changes the other's split.
+    parts = {
+        lang: split_file(DATA / f"nlu_{lang}.yml", random.Random(f"{seed}-{lang}"), seen)
+        for lang in ("ky", "ru")
+    }
     shared = load_data(str(DATA / "nlu_shared.yml"))
     train = parts["ky"][0].merge(parts["ru"][0], shared)
     model_name = f"eval-{config.stem}"
