@@ -19,7 +19,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from core.language import fold
+from core.language import fold, words
 
 COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
 GREETING_INTENT = "greet"
@@ -33,17 +33,13 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
 _CLAUSE = re.compile(r"[^.!?,;:\n]+[.!?,;:\n]*")
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", fold(text))
-
-
 def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
     """The words of (text, intent) examples that (almost) only greetings use."""
     in_courtesy: Counter[str] = Counter()
     everywhere: Counter[str] = Counter()
     for text, intent in examples:
         base = intent.split("/")[0]
-        for word in set(_words(text)):
+        for word in set(words(text)):
             everywhere[word] += 1
             if base == GREETING_INTENT:
                 in_courtesy[word] += 1
