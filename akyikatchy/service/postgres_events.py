@@ -49,7 +49,7 @@ SESSION_OPTIONS = (
 )
 # Conversations whose latest session this process keeps (least recently used first out).
 CACHE_SIZE = int(os.environ.get("TRACKER_CACHE_SIZE", "") or 500)
-# What a read and a write of this store remember on the tracker they hand out.
+# The session's events as stored, remembered on the tracker this store hands out.
 LOADED = "_akyikatchy_loaded"
 
 NEWEST_ID = sa.text("SELECT max(id) FROM events WHERE sender_id = :sender_id")
@@ -171,7 +171,7 @@ class PostgresEvents(SQLTrackerStore):
         if not events or self.domain is None:
             return None
         tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
-        setattr(tracker, LOADED, (newest_id, len(events), events))
+        setattr(tracker, LOADED, events)
         return tracker
 
     def store(self, tracker: DialogueStateTracker) -> None:
@@ -182,15 +182,14 @@ class PostgresEvents(SQLTrackerStore):
         """
         if self.event_broker is not None:  # Rasa's way streams the events too
             self.forget(tracker.sender_id)
-            self._save_rasa_way(tracker)
+            run_sync(self.save(tracker))
             return
-        loaded = getattr(tracker, LOADED, None)
+        loaded: Optional[list[Event]] = getattr(tracker, LOADED, None)
         with self.engine.begin() as connection:
             if loaded is None:
                 count = connection.execute(SESSION_COUNT, {"sender_id": tracker.sender_id}).scalar() or 0
-                events: list[Event] = []
             else:
-                _, count, events = loaded
+                count = len(loaded)
             added = list(itertools.islice(tracker.events, count, None))
             if not added:
                 return
@@ -203,12 +202,9 @@ class PostgresEvents(SQLTrackerStore):
             self.forget(tracker.sender_id)  # the next read starts at the stored session
             setattr(tracker, LOADED, None)
             return
-        stored = events + added
+        stored = loaded + added
         self._remember(tracker.sender_id, newest_id, stored)
-        setattr(tracker, LOADED, (newest_id, len(stored), stored))
-
-    def _save_rasa_way(self, tracker: DialogueStateTracker) -> None:
-        run_sync(self.save(tracker))
+        setattr(tracker, LOADED, stored)
 
     # -- erasure and retention -----------------------------------------------------------
     def replace(self, sender_id: str, tracker: DialogueStateTracker) -> None:
@@ -216,7 +212,7 @@ class PostgresEvents(SQLTrackerStore):
         self.forget(sender_id)
         with self.engine.begin() as connection:
             connection.execute(self._table.delete().where(self._table.c.sender_id == sender_id))
-        self._save_rasa_way(tracker)
+        self.store(tracker)
 
     def purge_idle(self, cutoff: float) -> int:
         """Delete the conversations whose newest event is older than ``cutoff``."""

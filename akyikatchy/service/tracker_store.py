@@ -76,17 +76,23 @@ def erasure_in_turn(tracker: DialogueStateTracker) -> bool:
     return False
 
 
+def new_session(slots: dict[str, Any], active_loop: Optional[str] = None) -> list[Event]:
+    """The events that start a session knowing these slots (and this active form)."""
+    events: list[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    events += [SlotSet(name, value) for name, value in slots.items() if value is not None]
+    if active_loop:
+        events.append(ActiveLoop(active_loop))
+    events.append(ActionExecuted(ACTION_LISTEN_NAME))
+    return events
+
+
 def fresh_session(tracker: DialogueStateTracker, slots: Any) -> DialogueStateTracker:
     """A new session for the same conversation, keeping only its language."""
-    events = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
-    language = tracker.get_slot(LANGUAGE_SLOT)
-    if language:
-        events.append(SlotSet(LANGUAGE_SLOT, language))
-    events.append(ActionExecuted(ACTION_LISTEN_NAME))
+    events = new_session({LANGUAGE_SLOT: tracker.get_slot(LANGUAGE_SLOT) or None})
     return DialogueStateTracker.from_events(tracker.sender_id, events, slots)
 
 
-def continuation(tracker: DialogueStateTracker, max_events: int = SESSION_MAX_EVENTS) -> list[Event]:
+def continuation(tracker: DialogueStateTracker, max_events: int) -> list[Event]:
     """The events that continue an over-long session in a new one, or [] when not needed.
 
     Only at the end of a turn (the assistant listening). The new session holds what the
@@ -98,14 +104,7 @@ def continuation(tracker: DialogueStateTracker, max_events: int = SESSION_MAX_EV
         isinstance(last, ActionExecuted) and last.action_name == ACTION_LISTEN_NAME
     ):
         return []
-    events: list[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
-    events += [
-        SlotSet(name, value) for name, value in tracker.current_slot_values().items() if value is not None
-    ]
-    if tracker.active_loop_name:
-        events.append(ActiveLoop(tracker.active_loop_name))
-    events.append(ActionExecuted(ACTION_LISTEN_NAME))
-    return events
+    return new_session(tracker.current_slot_values(), tracker.active_loop_name)
 
 
 class ConversationTrackerStore(TrackerStore):
