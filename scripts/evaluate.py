@@ -93,36 +93,33 @@ GREETINGS = {
         "Здравствуйте уважаемые, ",
     ),
 }
-COURTESY_LABELS = {"greet", "thank", "goodbye"}
 
 
 def greeting_prefixed(lang: str, test: list[Example]) -> list[Example]:
     """The held-out requests opened with a greeting, the way many first messages are."""
+    from core.courtesy import COURTESY_INTENTS
+
     greetings = GREETINGS[lang]
     return [
         (greetings[i % len(greetings)] + text[:1].lower() + text[1:], label)
         for i, (text, label) in enumerate(
-            t for t in test if t[1] not in COURTESY_LABELS and not t[0].startswith("/")
+            t for t in test if t[1] not in COURTESY_INTENTS and not t[0].startswith("/")
         )
     ]
 
 
-def baseline_accuracy(train_examples: list[Example], tests: dict[str, list[Example]]) -> dict[str, float]:
+def accuracy(golds: list[str], predicted: list[str]) -> float:
+    return round(sum(g == p for g, p in zip(golds, predicted, strict=True)) / len(golds), 4)
+
+
+def baseline_model(train_examples: list[Example]):
     """A plain TF-IDF + logistic regression on the same training split, for comparison."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=2000))
-    model.fit([t for t, _ in train_examples], [label for _, label in train_examples])
-    return {
-        name: round(
-            float(sum(p == g for p, (_, g) in zip(model.predict([t for t, _ in test]), test, strict=True)))
-            / len(test),
-            4,
-        )
-        for name, test in tests.items()
-    }
+    return model.fit([t for t, _ in train_examples], [label for _, label in train_examples])
 
 
 def macro_f1(pairs: list[tuple[str, str]]) -> float:
@@ -191,9 +188,10 @@ def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> di
         lang: split_file(DATA / f"nlu_{lang}.yml", random.Random(f"{seed}-{lang}"), seen)
         for lang in ("ky", "ru")
     }
+    greeted_sets = {lang: greeting_prefixed(lang, parts[lang][1]) for lang in parts}
     shared = load_data(str(DATA / "nlu_shared.yml"))
     train = parts["ky"][0].merge(parts["ru"][0], shared)
-    model_name = f"eval-{config.stem}"
+    model_name = f"eval-{config.stem}-{seed}"  # --reuse-model must reuse this split's model
     existing = model_dir / f"{model_name}.tar.gz"
     with tempfile.TemporaryDirectory() as tmp:
         if reuse and existing.exists():
@@ -211,29 +209,25 @@ def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> di
             )
             train_seconds = round(time.monotonic() - started, 1)
         results: dict = {"config": str(config), "train_seconds": train_seconds}
-        train_examples = [(m.get("text"), label_of(m)) for m in train.intent_examples]
+        baseline = baseline_model([(m.get("text"), label_of(m)) for m in train.intent_examples])
         for lang in ("ky", "ru"):
-            test = parts[lang][1]
-            greeted = greeting_prefixed(lang, test)
+            test, greeted = parts[lang][1], greeted_sets[lang]
             predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
             predicted_greeted, _ = asyncio.run(predict(model, [t for t, _ in greeted]))
             pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted, strict=False)]
             results[lang] = {
                 "n_test": len(test),
-                "intent_accuracy": round(sum(g == p for g, p in pairs) / len(pairs), 4),
+                "intent_accuracy": accuracy([g for _, g in test], predicted),
                 "macro_f1": round(macro_f1(pairs), 4),
                 "fallback_rate": round(fallbacks / len(pairs), 4),
                 "greeted": {
                     "n": len(greeted),
-                    "intent_accuracy": round(
-                        sum(g == p for (_, g), p in zip(greeted, predicted_greeted, strict=True))
-                        / len(greeted),
-                        4,
-                    ),
+                    "intent_accuracy": accuracy([g for _, g in greeted], predicted_greeted),
                 },
-                "baseline_tfidf_lr": baseline_accuracy(
-                    train_examples, {"intent_accuracy": test, "greeted": greeted}
-                ),
+                "baseline_tfidf_lr": {
+                    name: accuracy([g for _, g in examples], list(baseline.predict([t for t, _ in examples])))
+                    for name, examples in (("intent_accuracy", test), ("greeted", greeted))
+                },
                 "errors": [
                     {"text": t, "gold": g, "predicted": p}
                     for (t, g), p in zip(test, predicted, strict=False)
@@ -254,9 +248,9 @@ def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> di
         clear = [t for t, _ in parts[lang][1] if is_clear(t)]
         hits = sum(detector.detect(t) == lang for t in clear)
         results[lang]["language_detection"] = {"n": len(clear), "accuracy": round(hits / len(clear), 4)}
-        greeted = [t for t, _ in greeting_prefixed(lang, parts[lang][1])]
-        results[lang]["greeted"]["language_detection"] = round(
-            sum(detector.detect(t) == lang for t in greeted) / len(greeted), 4
+        greeted = [t for t, _ in greeted_sets[lang]]
+        results[lang]["greeted"]["language_detection"] = accuracy(
+            [lang] * len(greeted), [detector.detect(t) for t in greeted]
         )
         total += len(clear)
         correct += hits
