@@ -156,6 +156,12 @@ class ConversationTrackerStore(TrackerStore):
     def persistent(self) -> bool:
         return self._pool is not None
 
+    @property
+    def _database(self) -> PostgresEvents:
+        """The PostgreSQL events (there is a pool only when a database is configured)."""
+        assert isinstance(self._inner, PostgresEvents)
+        return self._inner
+
     async def _call(self, what: str, function: Callable[..., Any], *args: Any, deadline: float) -> Any:
         """Run ``function`` in the pool; retry errors until ``deadline``; never retry a hang."""
         if self._pool is None:
@@ -183,9 +189,7 @@ class ConversationTrackerStore(TrackerStore):
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         if self._pool is None:
             return await self._inner.retrieve(sender_id)
-        inner = self._inner
-        assert isinstance(inner, PostgresEvents)
-        return await self._call("read", inner.load, sender_id, deadline=RETRIEVE_DEADLINE)
+        return await self._call("read", self._database.load, sender_id, deadline=RETRIEVE_DEADLINE)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Optional[DialogueStateTracker]:
         if self._pool is None:
@@ -205,9 +209,7 @@ class ConversationTrackerStore(TrackerStore):
         if self._pool is None:
             await self._inner.save(tracker)
             return
-        inner = self._inner
-        assert isinstance(inner, PostgresEvents)
-        await self._call("save", inner.store, tracker, deadline=SAVE_DEADLINE)
+        await self._call("save", self._database.store, tracker, deadline=SAVE_DEADLINE)
 
     async def keys(self) -> Iterable[str]:
         if self._pool is None:
@@ -223,9 +225,9 @@ class ConversationTrackerStore(TrackerStore):
             self._inner.store.pop(tracker.sender_id, None)
             await self._inner.save(fresh)
         else:
-            inner = self._inner
-            assert isinstance(inner, PostgresEvents)
-            await self._call("erase", inner.replace, tracker.sender_id, fresh, deadline=SAVE_DEADLINE)
+            await self._call(
+                "erase", self._database.replace, tracker.sender_id, fresh, deadline=SAVE_DEADLINE
+            )
         logger.info(
             "Conversation history erased after the user's erasure request (%d events)", len(tracker.events)
         )
@@ -242,6 +244,4 @@ class ConversationTrackerStore(TrackerStore):
                     deleted += len(tracker.events)
                     del self._inner.store[sender_id]
             return deleted
-        inner = self._inner
-        assert isinstance(inner, PostgresEvents)
-        return await self._call("purge", inner.purge_idle, cutoff, deadline=SAVE_DEADLINE)
+        return await self._call("purge", self._database.purge_idle, cutoff, deadline=SAVE_DEADLINE)
