@@ -87,13 +87,15 @@ _LATIN_TO_CYRILLIC = (
 )  # fmt: skip
 _LATIN_RE = re.compile("|".join(re.escape(latin) for latin, _ in _LATIN_TO_CYRILLIC))
 _LATIN_MAP = dict(_LATIN_TO_CYRILLIC)
-# A Latin-only message without marker words is decided by its transliteration only when the
-# evidence is this strong, and one with them only from the lower one (English scores up to
-# about 1.5: "i need a lawyer"; Latin-typed Kyrgyz and Russian sentences mostly 1.7 to 2.5).
-LATIN_TRANSLIT_THRESHOLD = 1.6
+# A Latin-only message is decided by its transliteration only when enough of its words are
+# Kyrgyz or Russian (markers, or words of the Latin-typed NLU examples), and from this score
+# on: a transliteration alone makes English look Russian ("i need a lawyer" → "и неед а
+# лавыер" scores about 1.9, as strongly as real Latin-typed Russian).
 LATIN_MARKED_THRESHOLD = 0.5
 # A Latin word of the NLU examples counts as evidence from this log-odds on.
 LATIN_WORD_EVIDENCE = 0.5
+# Shorter Latin words ("i", "a", "to") are English as often as transliterated "и", "а", "то".
+MIN_LATIN_EVIDENCE_WORD = 3
 # Share of a Latin-only message's words that must be evidence.
 LATIN_EVIDENCE_SHARE = 1 / 3
 MARKER_WEIGHT = 0.25
@@ -183,7 +185,10 @@ class LanguageDetector:
                 continue
             if token in LATIN_KYRGYZ_MARKERS or token in LATIN_RUSSIAN_MARKERS:
                 count += 1
-            elif abs(self._log_odds.get("w:" + token, 0.0)) >= LATIN_WORD_EVIDENCE:
+            elif (
+                len(token) >= MIN_LATIN_EVIDENCE_WORD
+                and abs(self._log_odds.get("w:" + token, 0.0)) >= LATIN_WORD_EVIDENCE
+            ):
                 count += 1
         return count
 
@@ -219,18 +224,19 @@ class LanguageDetector:
     def _detect_latin(self, text: str, tokens: list[str]) -> Optional[str]:
         """Latin-typed Kyrgyz or Russian, scored as Cyrillic; None for English, code, names.
 
-        Marker words ("kairyluu", "zdravstvuite") let a message be decided at all; without
-        them only a strong transliterated score does, and never a single word.
+        Only words known as Kyrgyz or Russian ("kairyluu", "zdravstvuite", or a word of the
+        Latin-typed examples) let a message be decided at all.
         """
         evidence = self._latin_evidence(tokens)
-        mean, n = self.score(to_cyrillic(text))
+        # Scored without one- and two-letter words: "i", "a", "to" read as "и", "а", "то"
+        # would make English look Russian.
+        longer = " ".join(t for t in tokens if len(t) >= MIN_LATIN_EVIDENCE_WORD)
+        mean, n = self.score(to_cyrillic(longer or text))
         mean += MARKER_WEIGHT * (
             sum(t in LATIN_KYRGYZ_MARKERS for t in tokens) - sum(t in LATIN_RUSSIAN_MARKERS for t in tokens)
         )
         marked = evidence > 0 and evidence >= LATIN_EVIDENCE_SHARE * len(tokens)
-        if not marked and (len(tokens) < 2 or abs(mean) < LATIN_TRANSLIT_THRESHOLD):
-            return None
-        if n == 0 or abs(mean) < LATIN_MARKED_THRESHOLD:
+        if not marked or n == 0 or abs(mean) < LATIN_MARKED_THRESHOLD:
             return None
         return KY if mean > 0 else RU
 
