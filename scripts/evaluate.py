@@ -8,6 +8,10 @@ language's accuracy, the same on a copy of the held-out set opened with a greeti
 plain TF-IDF + logistic regression baseline trained on the same split.
 
     python -m scripts.evaluate [--config config.yml] [--json results/eval.json]
+    python -m scripts.evaluate --unseen-ky new_ky.yml --unseen-ru new_ru.yml
+
+`--unseen-*`: examples written apart from data/ (a new batch, before it is merged) are also
+classified by the split's model: the honest figure for phrasing the data has never seen.
 """
 
 from __future__ import annotations
@@ -135,6 +139,11 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
+def unseen_accuracy(model: str, examples: list[Example]) -> dict:
+    predicted, _ = asyncio.run(predict(model, [t for t, _ in examples]))
+    return {"n": len(examples), "intent_accuracy": accuracy([g for _, g in examples], predicted)}
+
+
 def is_clear(text: str) -> bool:
     """Messages a person would call clearly Kyrgyz or Russian.
 
@@ -175,7 +184,16 @@ async def predict(model_path: str, texts: list[str]) -> tuple[list[str], int]:
     return out, fallbacks
 
 
-def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> dict:
+def unseen_examples(path: Path) -> list[Example]:
+    """(text, label) of an NLU file kept apart from data/, entity annotations removed."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return [(m.get("text"), label_of(m)) for m in load_data(str(path)).intent_examples]
+
+
+def evaluate(
+    config: Path, model_dir: Path, reuse: bool, seed: int = SEED, unseen: dict[str, Path] | None = None
+) -> dict:
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
@@ -224,6 +242,11 @@ def evaluate(config: Path, model_dir: Path, reuse: bool, seed: int = SEED) -> di
                     "n": len(greeted),
                     "intent_accuracy": accuracy([g for _, g in greeted], predicted_greeted),
                 },
+                **(
+                    {"unseen": unseen_accuracy(model, unseen_examples(unseen[lang]))}
+                    if unseen and lang in unseen
+                    else {}
+                ),
                 "baseline_tfidf_lr": {
                     name: accuracy([g for _, g in examples], list(baseline.predict([t for t, _ in examples])))
                     for name, examples in (("intent_accuracy", test), ("greeted", greeted))
@@ -272,12 +295,17 @@ def main() -> int:
     parser.add_argument(
         "--reuse-model", action="store_true", help="evaluate the model kept from the last run of this config"
     )
+    for lang in ("ky", "ru"):
+        parser.add_argument(
+            f"--unseen-{lang}", type=Path, help=f"{lang} examples written apart from data/, also classified"
+        )
     args = parser.parse_args()
+    unseen = {lang: path for lang in ("ky", "ru") if (path := getattr(args, f"unseen_{lang}"))}
     logging.basicConfig(level=logging.WARNING)
     import structlog
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    results = evaluate(Path(args.config), Path(args.models), args.reuse_model, args.seed)
+    results = evaluate(Path(args.config), Path(args.models), args.reuse_model, args.seed, unseen)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print(
@@ -297,6 +325,9 @@ def main() -> int:
             f"{r['baseline_tfidf_lr']['greeted']:>11.3f}"
         )
     print(f"language detection, both languages: {results['language_detection_accuracy']:.3f}")
+    for lang in unseen:
+        r = results[lang]["unseen"]
+        print(f"unseen {lang} ({unseen[lang].name}, {r['n']}): intent accuracy {r['intent_accuracy']:.3f}")
     if args.show_errors:
         for lang in ("ky", "ru"):
             for e in results[lang]["errors"]:
