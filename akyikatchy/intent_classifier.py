@@ -61,6 +61,8 @@ logger = logging.getLogger(__name__)
 DELIMITER = "/"
 # Thoughts of suicide or self-harm are answered first, whatever the classifier's margins say.
 CRISIS_LABEL = "faq/emergency"
+# The shortest character n-gram that counts towards a message's coverage (see _coverage).
+COVERAGE_MIN_NGRAM = 3
 # Set in the parse data when a request came inside a greeting.
 GREETED = "greeted"
 
@@ -158,10 +160,21 @@ class TextClassifier(GraphComponent):
         return confidences
 
     def _coverage(self, text: str) -> float:
-        """The share of the message's character n-grams seen in training."""
-        ngrams = self._analyzer(text)
+        """The share of the message's letter n-grams (3 characters and more) seen in training.
+
+        Bigrams are too common to tell ("фывапролдж" shares half of them with real words).
+        Digits never count, so phone numbers and dates are not gibberish; a message with
+        neither letters nor digits ("???", "👍") tells nothing and is asked again.
+        """
+        ngrams = [
+            ngram
+            for ngram in self._analyzer(text)
+            if len(ngram) >= COVERAGE_MIN_NGRAM
+            and any(c.isalpha() for c in ngram)
+            and not any(c.isdigit() for c in ngram)
+        ]
         if not ngrams:
-            return 0.0
+            return 1.0 if any(c.isdigit() for c in text) else 0.0
         vocabulary = self.vectorizer.vocabulary_
         return sum(ngram in vocabulary for ngram in ngrams) / len(ngrams)
 

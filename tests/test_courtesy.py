@@ -185,3 +185,26 @@ def test_the_request_inside_a_greeting_is_understood(agent, text, label, greeted
     intent = parsed["intent"].get("full_retrieval_intent_name") or parsed["intent"]["name"]
     assert intent == label
     assert bool(parsed.get("greeted")) is greeted
+
+
+@pytest.mark.parametrize(
+    ("text", "understood"),
+    [
+        # Keyboard mashes share bigrams with real words, not longer n-grams: asked again.
+        ("фывапролдж", False),
+        ("ыыыыы ккк", False),
+        ("asdfgh", False),
+        ("???", False),
+        # Form answers with digits or unusual names are answers, never gibberish.
+        ("0555 12 34 56", True),
+        ("+82 10 4821 3390", True),
+        ("12.03.2026", True),
+        ("Бишкек ш., Ахунбаев көч. 45", True),
+        ("ооба", True),
+    ],
+)
+def test_gibberish_is_asked_again_and_form_answers_are_not(agent, text, understood):
+    import asyncio
+
+    parsed = asyncio.run(agent.parse_message(text))
+    assert (parsed["intent"]["name"] != "nlu_fallback") is understood
