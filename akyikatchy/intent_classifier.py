@@ -50,7 +50,9 @@ from core.courtesy import (
     clauses,
     courtesy_vocabulary,
     greeted_copies,
+    greeting_companions,
     is_question,
+    only_greeting_words,
     request_part,
 )
 from core.language import matching_form
@@ -114,6 +116,8 @@ class TextClassifier(GraphComponent):
         self.intercept: Optional[np.ndarray] = None
         self.labels: list[str] = []
         self.courtesy: frozenset[str] = frozenset()
+        # The words greetings come with ("бот", "агай"): with them alone, a greeting stays one.
+        self.companions: frozenset[str] = frozenset()
         self._analyzer = None
 
     @classmethod
@@ -135,6 +139,7 @@ class TextClassifier(GraphComponent):
         # Requests are also learnt opened with a greeting: many first messages are.
         # The greeting words, from the examples as written (before the greeted copies below).
         self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
+        self.companions = greeting_companions(zip(texts, labels, strict=True))
         greeted = greeted_copies(list(zip(texts, labels, strict=True)))
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
@@ -201,6 +206,8 @@ class TextClassifier(GraphComponent):
         if opening not in COURTESY_INTENTS:
             return probabilities, rest is not None
         greeted = opening == GREETING_INTENT
+        if greeted and rest and only_greeting_words(rest, self.courtesy | self.companions):
+            return probabilities, False  # "Здравствуйте, бот": whom the greeting is for
         if rest:
             candidate = self._probabilities(rest)
             if self._is_request(candidate):
@@ -289,7 +296,12 @@ class TextClassifier(GraphComponent):
             vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
             (directory / "model.json").write_text(
                 json.dumps(
-                    {"labels": self.labels, "vocabulary": vocabulary, "courtesy": sorted(self.courtesy)},
+                    {
+                        "labels": self.labels,
+                        "vocabulary": vocabulary,
+                        "courtesy": sorted(self.courtesy),
+                        "companions": sorted(self.companions),
+                    },
                     ensure_ascii=False,
                 ),
                 encoding="utf-8",
@@ -324,6 +336,7 @@ class TextClassifier(GraphComponent):
                 component.intercept = weights["intercept"]
                 component.labels = stored["labels"]
                 component.courtesy = frozenset(stored.get("courtesy", ()))
+                component.companions = frozenset(stored.get("companions", ()))
         except (ValueError, FileNotFoundError):
             logger.warning("No trained intent classifier found in the model.")
         return component

@@ -50,6 +50,25 @@ def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
     )
 
 
+def greeting_companions(examples: Iterable[tuple[str, str]], min_count: int = 2) -> frozenset[str]:
+    """Words that come with greetings in at least ``min_count`` `greet` examples.
+
+    Whom the greeting is for and how it is said ("бот", "агай", "акыйкатчы", "уважаемые",
+    "добрый день"): "Здравствуйте, бот" is a greeting, not a question about bots.
+    """
+    counts: Counter[str] = Counter()
+    for text, intent in examples:
+        if intent.split("/")[0] == GREETING_INTENT:
+            counts.update(set(words(text)))
+    return frozenset(word for word, count in counts.items() if count >= min_count)
+
+
+def only_greeting_words(text: str, vocabulary: frozenset[str]) -> bool:
+    """Every word of ``text`` is one that greetings use: nothing is asked."""
+    found = words(text)
+    return bool(found) and all(word in vocabulary for word in found)
+
+
 def request_part(text: str, vocabulary: frozenset[str]) -> str | None:
     """The message without the greeting that opens or closes it, or None if there is none.
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from core.courtesy import clauses, courtesy_vocabulary, greeted_copies, is_question, request_part
+from core.courtesy import (
+    clauses,
+    courtesy_vocabulary,
+    greeted_copies,
+    greeting_companions,
+    is_question,
+    only_greeting_words,
+    request_part,
+)
 
 EXAMPLES = [
     ("здравствуйте", "greet"),
@@ -85,6 +93,29 @@ def test_clauses(text, pieces):
 @pytest.mark.parametrize(("text", "question"), [("как?", True), ("как? ", True), ("вот так", False)])
 def test_is_question(text, question):
     assert is_question(text) is question
+
+
+COMPANION_EXAMPLES = [
+    ("салам бот", "greet"),
+    ("здравствуйте, бот", "greet"),
+    ("саламатсызбы агай", "greet"),
+    ("ты бот?", "bot_challenge"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "only_greeting"),
+    [
+        ("бот", True),  # in two greetings: whom they greet
+        ("Бот!", True),
+        ("агай", False),  # in one greeting only
+        ("бот, помогите", False),
+        ("", False),
+    ],
+)
+def test_only_greeting_words(text, only_greeting):
+    companions = greeting_companions(COMPANION_EXAMPLES)
+    assert only_greeting_words(text, companions) is only_greeting
 
 
 def test_greeted_copies_open_requests_with_a_short_greeting_of_the_data():
@@ -174,6 +205,10 @@ def agent():
         ("salam, kairyluu bergim kelet", "file_appeal", True),
         ("Здравствуйте", "greet", False),
         ("саламатсызбы агай", "greet", False),
+        # Greeting the bot or the Ombudsman is a greeting, not a question about them.
+        ("здрасьте бот", "greet", False),
+        ("добрый день акыйкатчы", "greet", False),
+        ("привет бот, ты живой человек?", "bot_challenge", True),
         ("подскажите телефон омбудсмена", "faq/contacts", False),
         ("рахмат, жардам бердиңиз", "thank", False),
     ],
