@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.courtesy import (
-    clauses,
-    courtesy_vocabulary,
-    greeted_copies,
-    greeting_companions,
-    is_question,
-    only_greeting_words,
-    request_part,
-)
+from core import courtesy
 
 EXAMPLES = [
     ("здравствуйте", "greet"),
@@ -29,7 +21,7 @@ EXAMPLES = [
     ("добрый человек помог мне подать жалобу", "file_appeal"),
     ("агай мени жумуштан кетиришти", "file_appeal"),
 ]
-VOCABULARY = courtesy_vocabulary(EXAMPLES)
+VOCABULARY = courtesy.courtesy_vocabulary(EXAMPLES)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +63,7 @@ def test_courtesy_vocabulary(word, is_greeting):
     ],
 )
 def test_request_part(text, expected):
-    assert request_part(text, VOCABULARY) == expected
+    assert courtesy.request_part(text, VOCABULARY) == expected
 
 
 @pytest.mark.parametrize(
@@ -87,12 +79,12 @@ def test_request_part(text, expected):
     ],
 )
 def test_clauses(text, pieces):
-    assert clauses(text) == pieces
+    assert courtesy.clauses(text) == pieces
 
 
 @pytest.mark.parametrize(("text", "question"), [("как?", True), ("как? ", True), ("вот так", False)])
 def test_is_question(text, question):
-    assert is_question(text) is question
+    assert courtesy.is_question(text) is question
 
 
 COMPANION_EXAMPLES = [
@@ -114,12 +106,12 @@ COMPANION_EXAMPLES = [
     ],
 )
 def test_only_greeting_words(text, only_greeting):
-    companions = greeting_companions(COMPANION_EXAMPLES)
-    assert only_greeting_words(text, companions) is only_greeting
+    companions = courtesy.greeting_companions(COMPANION_EXAMPLES)
+    assert courtesy.only_greeting_words(text, companions) is only_greeting
 
 
 def test_greeted_copies_open_requests_with_a_short_greeting_of_the_data():
-    copies = greeted_copies(EXAMPLES, max_words=2)
+    copies = courtesy.greeted_copies(EXAMPLES, max_words=2)
     requests = [
         (t, label) for t, label in EXAMPLES if label.split("/")[0] not in {"greet", "thank", "goodbye"}
     ]
@@ -130,11 +122,11 @@ def test_greeted_copies_open_requests_with_a_short_greeting_of_the_data():
         assert greeting in greetings
         assert rest == text
     # Repeatable: the same data gives the same copies.
-    assert greeted_copies(EXAMPLES, max_words=2) == copies
+    assert courtesy.greeted_copies(EXAMPLES, max_words=2) == copies
 
 
 def test_greeted_copies_without_greetings_is_empty():
-    assert greeted_copies([("как подать жалобу", "faq/appeal_how")]) == []
+    assert courtesy.greeted_copies([("как подать жалобу", "faq/appeal_how")]) == []
 
 
 # -- the answer greets back (akyikatchy/nlg.py) ----------------------------------------
