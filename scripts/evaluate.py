@@ -139,11 +139,6 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def unseen_accuracy(model: str, examples: list[Example]) -> dict:
-    predicted, _ = asyncio.run(predict(model, [t for t, _ in examples]))
-    return {"n": len(examples), "intent_accuracy": accuracy([g for _, g in examples], predicted)}
-
-
 def is_clear(text: str) -> bool:
     """Messages a person would call clearly Kyrgyz or Russian.
 
@@ -160,11 +155,8 @@ def is_clear(text: str) -> bool:
     return any(len(t) >= 3 for t in tokens)
 
 
-async def predict(model_path: str, texts: list[str]) -> tuple[list[str], int]:
+async def predict(agent, texts: list[str]) -> tuple[list[str], int]:
     """The classifier's label for each text, and how many the fallback would re-ask."""
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(model_path)
     out, fallbacks = [], 0
     for text in texts:
         parsed = await agent.parse_message(text)
@@ -184,16 +176,19 @@ async def predict(model_path: str, texts: list[str]) -> tuple[list[str], int]:
     return out, fallbacks
 
 
-def unseen_examples(path: Path) -> list[Example]:
-    """(text, label) of an NLU file kept apart from data/, entity annotations removed."""
+def unseen_accuracy(agent, path: Path) -> dict:
+    """The intent accuracy on an NLU file kept apart from data/."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return [(m.get("text"), label_of(m)) for m in load_data(str(path)).intent_examples]
+    examples = [(m.get("text"), label_of(m)) for m in load_data(str(path)).intent_examples]
+    predicted, _ = asyncio.run(predict(agent, [t for t, _ in examples]))
+    return {"n": len(examples), "intent_accuracy": accuracy([g for _, g in examples], predicted)}
 
 
 def evaluate(
     config: Path, model_dir: Path, reuse: bool, seed: int = SEED, unseen: dict[str, Path] | None = None
 ) -> dict:
+    from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.loading import load_data
@@ -228,10 +223,11 @@ def evaluate(
             train_seconds = round(time.monotonic() - started, 1)
         results: dict = {"config": str(config), "train_seconds": train_seconds}
         baseline = baseline_model([(m.get("text"), label_of(m)) for m in train.intent_examples])
+        agent = Agent.load(model)  # once: loading the model costs more than classifying a split
         for lang in ("ky", "ru"):
             test, greeted = parts[lang][1], greeted_sets[lang]
-            predicted, fallbacks = asyncio.run(predict(model, [t for t, _ in test]))
-            predicted_greeted, _ = asyncio.run(predict(model, [t for t, _ in greeted]))
+            predicted, fallbacks = asyncio.run(predict(agent, [t for t, _ in test]))
+            predicted_greeted, _ = asyncio.run(predict(agent, [t for t, _ in greeted]))
             pairs = [(gold, pred) for (_, gold), pred in zip(test, predicted, strict=False)]
             results[lang] = {
                 "n_test": len(test),
@@ -242,11 +238,7 @@ def evaluate(
                     "n": len(greeted),
                     "intent_accuracy": accuracy([g for _, g in greeted], predicted_greeted),
                 },
-                **(
-                    {"unseen": unseen_accuracy(model, unseen_examples(unseen[lang]))}
-                    if unseen and lang in unseen
-                    else {}
-                ),
+                **({"unseen": unseen_accuracy(agent, unseen[lang])} if unseen and lang in unseen else {}),
                 "baseline_tfidf_lr": {
                     name: accuracy([g for _, g in examples], list(baseline.predict([t for t, _ in examples])))
                     for name, examples in (("intent_accuracy", test), ("greeted", greeted))
