@@ -41,6 +41,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
@@ -75,6 +76,13 @@ def _vectorizer(min_n: int, max_n: int) -> TfidfVectorizer:
     )
 
 
+def _span_vectorizer(min_n: int, max_n: int) -> TfidfVectorizer:
+    """N-grams across word boundaries: "не против", "больше не хочу" read as one piece."""
+    return TfidfVectorizer(
+        preprocessor=matching_form, analyzer="char", ngram_range=(min_n, max_n), sublinear_tf=True, min_df=2
+    )
+
+
 def _confidence(scores: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
     """One-vs-rest margins to independent confidences in (0, 1)."""
     return 1.0 / (1.0 + np.exp(-slope * (scores - midpoint)))
@@ -87,6 +95,9 @@ class TextClassifier(GraphComponent):
         return {
             "min_ngram": 2,
             "max_ngram": 5,
+            # A second block of character n-grams that cross word boundaries; None: without.
+            "span_ngram": None,
+            "greeted_copies": True,
             "C": 1.0,
             # Confidence = sigmoid(slope * (margin - midpoint)): an SVM margin at the
             # midpoint is a 0.5 confidence, the FallbackClassifier's threshold.
@@ -112,6 +123,7 @@ class TextClassifier(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.vectorizer: Optional[TfidfVectorizer] = None
+        self.span_vectorizer: Optional[TfidfVectorizer] = None
         self.coef: Optional[np.ndarray] = None
         self.intercept: Optional[np.ndarray] = None
         self.labels: list[str] = []
@@ -140,11 +152,14 @@ class TextClassifier(GraphComponent):
         # The greeting words, from the examples as written (before the greeted copies below).
         self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         self.companions = greeting_companions(zip(texts, labels, strict=True))
-        greeted = greeted_copies(list(zip(texts, labels, strict=True)))
+        greeted = greeted_copies(list(zip(texts, labels, strict=True))) if self.config["greeted_copies"] else []
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
         features = self.vectorizer.fit_transform(texts)
         self._analyzer = self.vectorizer.build_analyzer()
+        if self.config["span_ngram"]:
+            self.span_vectorizer = _span_vectorizer(*self.config["span_ngram"])
+            features = hstack([features, self.span_vectorizer.fit_transform(texts)]).tocsr()
         svm = LinearSVC(C=self.config["C"], random_state=42).fit(features, labels)
         self.coef, self.intercept = svm.coef_, svm.intercept_
         self.labels = [str(label) for label in svm.classes_]
@@ -157,6 +172,8 @@ class TextClassifier(GraphComponent):
     # ---- prediction -----------------------------------------------------------------
     def _probabilities(self, text: str) -> np.ndarray:
         row = self.vectorizer.transform([text])
+        if self.span_vectorizer is not None:
+            row = hstack([row, self.span_vectorizer.transform([text])]).tocsr()
         scores = np.asarray(row @ self.coef.T).ravel() + self.intercept
         confidences = _confidence(scores, self.config["midpoint"], self.config["slope"])
         coverage = self._coverage(text)
@@ -301,14 +318,21 @@ class TextClassifier(GraphComponent):
                         "vocabulary": vocabulary,
                         "courtesy": sorted(self.courtesy),
                         "companions": sorted(self.companions),
+                        "span_vocabulary": (
+                            {term: int(i) for term, i in self.span_vectorizer.vocabulary_.items()}
+                            if self.span_vectorizer is not None
+                            else None
+                        ),
                     },
                     ensure_ascii=False,
                 ),
                 encoding="utf-8",
             )
+            span_idf = self.span_vectorizer.idf_ if self.span_vectorizer is not None else np.zeros(0)
             np.savez(
                 directory / "weights.npz",
                 idf=self.vectorizer.idf_,
+                span_idf=span_idf,
                 coef=self.coef,
                 intercept=self.intercept,
             )
@@ -332,6 +356,11 @@ class TextClassifier(GraphComponent):
                 vectorizer.idf_ = weights["idf"]
                 component.vectorizer = vectorizer
                 component._analyzer = vectorizer.build_analyzer()
+                if stored.get("span_vocabulary") and component.config["span_ngram"]:
+                    span = _span_vectorizer(*component.config["span_ngram"])
+                    span.vocabulary_ = stored["span_vocabulary"]
+                    span.idf_ = weights["span_idf"]
+                    component.span_vectorizer = span
                 component.coef = weights["coef"]
                 component.intercept = weights["intercept"]
                 component.labels = stored["labels"]
