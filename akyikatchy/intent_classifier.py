@@ -152,7 +152,9 @@ class TextClassifier(GraphComponent):
         # The greeting words, from the examples as written (before the greeted copies below).
         self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         self.companions = greeting_companions(zip(texts, labels, strict=True))
-        greeted = greeted_copies(list(zip(texts, labels, strict=True))) if self.config["greeted_copies"] else []
+        greeted = (
+            greeted_copies(list(zip(texts, labels, strict=True))) if self.config["greeted_copies"] else []
+        )
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
         features = self.vectorizer.fit_transform(texts)

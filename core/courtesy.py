@@ -28,25 +28,73 @@ GREETING_INTENT = "greet"
 COURTESY_SHARE = 0.9
 # Words shorter than this never count as courtesy alone ("а", "и", "мен").
 MIN_COURTESY_WORD = 3
+# A greeting word that requests also open with ("Здравствуйте, ..."): it is in at least this
+# many greetings, makes up at least this share of its examples, and at least OPENING_SHARE
+# of the requests that use it have it among their opening words.
+MIN_OPENING_GREETINGS = 3
+OPENING_COURTESY_SHARE = 0.4
+OPENING_SHARE = 0.9
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
 _CLAUSE = re.compile(r"[^.!?,;:\n]+[.!?,;:\n]*")
 
 
 def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
-    """The words of (text, intent) examples that (almost) only greetings use."""
+    """The words of (text, intent) examples that greetings use and requests only open with.
+
+    A word (almost) only greetings use is one ("саламатсызбы"). So is a word of many
+    greetings that requests use only in their opening words ("Здравствуйте, как подать
+    жалобу?", "салам алейкум, арыз жазам"): requests written the way people open them must
+    not make "здравствуйте" a word of requests.
+    """
+    examples = [(text, intent.split("/")[0]) for text, intent in examples]
+    vocabulary = _greeting_only_words(examples)
+    for _ in range(2):  # "салам" first, then "алейкум" that follows it
+        vocabulary |= _opening_words(examples, vocabulary)
+    return vocabulary
+
+
+def _greeting_only_words(examples: list[tuple[str, str]]) -> frozenset[str]:
     in_courtesy: Counter[str] = Counter()
     everywhere: Counter[str] = Counter()
     for text, intent in examples:
-        base = intent.split("/")[0]
         for word in set(words(text)):
             everywhere[word] += 1
-            if base == GREETING_INTENT:
+            if intent == GREETING_INTENT:
                 in_courtesy[word] += 1
     return frozenset(
         word
         for word, count in in_courtesy.items()
         if len(word) >= MIN_COURTESY_WORD and count / everywhere[word] >= COURTESY_SHARE
+    )
+
+
+def _opening_words(examples: list[tuple[str, str]], known: frozenset[str]) -> frozenset[str]:
+    """Greeting words that other examples use only among their opening words.
+
+    The opening words: the known greeting words a message starts with, and the word after
+    them ("Здравствуйте", "салам алейкум").
+    """
+    in_courtesy: Counter[str] = Counter()
+    elsewhere: Counter[str] = Counter()
+    opening: Counter[str] = Counter()
+    for text, intent in examples:
+        found = words(text)
+        if intent == GREETING_INTENT:
+            in_courtesy.update(set(found))
+            continue
+        elsewhere.update(set(found))
+        lead = 0
+        while lead < len(found) and found[lead] in known:
+            lead += 1
+        opening.update(set(found[: lead + 1]) - set(found[lead + 1 :]))
+    return frozenset(
+        word
+        for word, count in in_courtesy.items()
+        if len(word) >= MIN_COURTESY_WORD
+        and count >= MIN_OPENING_GREETINGS
+        and count / (count + elsewhere[word]) >= OPENING_COURTESY_SHARE
+        and opening[word] >= OPENING_SHARE * elsewhere[word]
     )
 
 

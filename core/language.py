@@ -101,7 +101,11 @@ LATIN_EVIDENCE_SHARE = 1 / 3
 MARKER_WEIGHT = 0.25
 SINGLE_WORD_THRESHOLD = 0.4
 # Words both communities type the same way: alone, they tell nothing.
-NEUTRAL_WORDS = frozenset("ok ок okay окей ok? ak ак ага угу ааа мм hi".split())
+NEUTRAL_WORDS = frozenset(
+    "ok ок okay окей ok? ak ак ага угу ааа мм hi "
+    # English words people mix into both languages ("help", "pls"): no evidence for either.
+    "hello help please pls plz thanks thx sorry bye yes no free asap faq world sos".split()
+)
 
 
 def fold(text: str) -> str:

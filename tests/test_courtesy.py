@@ -44,6 +44,46 @@ def test_courtesy_vocabulary(word, is_greeting):
     assert (word in VOCABULARY) is is_greeting
 
 
+# Requests written as people open them: the greeting words stay greeting words.
+OPENED = [
+    ("здравствуйте", "greet"),
+    ("здравствуйте, бот", "greet"),
+    ("здравствуйте, я из Оша", "greet"),
+    ("салам алейкум", "greet"),
+    ("салам алейкум агай", "greet"),
+    ("салам алейкум баарыңызга", "greet"),
+    ("кечиресиз, саламатсызбы", "greet"),
+    ("Здравствуйте, как подать жалобу?", "faq/appeal_how"),
+    ("Здравствуйте, хочу узнать статус жалобы", "check_appeal_status"),
+    ("здравствуйте помогите с пенсией", "faq/pension_benefits"),
+    ("салам алейкум, арыз жазам", "file_appeal"),
+    ("салам алейкум акыйкатчы ким", "faq/ombudsman_role"),
+    ("кечиресиз, кантип кайрылам", "faq/appeal_how"),
+    ("кечиресиз, акча төлөйбүзбү", "faq/appeal_cost"),
+    ("сиз кечиресиз деп айтыңыз", "out_of_scope"),
+    ("дагы бир жолу агай келди", "inform"),
+    ("агай", "inform"),
+]
+
+
+@pytest.mark.parametrize(
+    ("word", "is_greeting"),
+    [
+        ("здравствуйте", True),
+        ("салам", True),
+        # Follows a greeting word at the opening.
+        ("алейкум", True),
+        # Opens requests, but is in one greeting only, and said in the middle too.
+        ("кечиресиз", False),
+        # In greetings and requests alike, not only at the opening.
+        ("агай", False),
+        ("как", False),
+    ],
+)
+def test_greeting_words_that_open_requests_stay_greeting_words(word, is_greeting):
+    assert (word in courtesy.courtesy_vocabulary(OPENED)) is is_greeting
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

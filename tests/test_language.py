@@ -68,6 +68,8 @@ NO_LANGUAGE = [
     "qwerty",
     "DROP",
     "hello world",
+    "help me please",
+    "thanks, bye",
     "lorem ipsum dolor sit amet",
     "12345",
 ]
