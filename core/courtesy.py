@@ -19,7 +19,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 
-from core.language import fold, words
+from core.language import matching_form, words
 
 COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
 GREETING_INTENT = "greet"
@@ -33,10 +33,15 @@ MIN_COURTESY_WORD = 3
 # of the requests that use it have it among their opening words.
 MIN_OPENING_GREETINGS = 3
 OPENING_COURTESY_SHARE = 0.4
-OPENING_SHARE = 0.9
+OPENING_SHARE = 0.8
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
 _CLAUSE = re.compile(r"[^.!?,;:\n]+[.!?,;:\n]*")
+
+
+def _words(text: str) -> list[str]:
+    """Words as the classifier compares them: "salam" is "салам"."""
+    return words(matching_form(text))
 
 
 def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -58,7 +63,7 @@ def _greeting_only_words(examples: list[tuple[str, str]]) -> frozenset[str]:
     in_courtesy: Counter[str] = Counter()
     everywhere: Counter[str] = Counter()
     for text, intent in examples:
-        for word in set(words(text)):
+        for word in set(_words(text)):
             everywhere[word] += 1
             if intent == GREETING_INTENT:
                 in_courtesy[word] += 1
@@ -79,7 +84,7 @@ def _opening_words(examples: list[tuple[str, str]], known: frozenset[str]) -> fr
     elsewhere: Counter[str] = Counter()
     opening: Counter[str] = Counter()
     for text, intent in examples:
-        found = words(text)
+        found = _words(text)
         if intent == GREETING_INTENT:
             in_courtesy.update(set(found))
             continue
@@ -107,13 +112,13 @@ def greeting_companions(examples: Iterable[tuple[str, str]], min_count: int = 2)
     counts: Counter[str] = Counter()
     for text, intent in examples:
         if intent.split("/")[0] == GREETING_INTENT:
-            counts.update(set(words(text)))
+            counts.update(set(_words(text)))
     return frozenset(word for word, count in counts.items() if count >= min_count)
 
 
 def only_greeting_words(text: str, vocabulary: frozenset[str]) -> bool:
     """Every word of ``text`` is one that greetings use: nothing is asked."""
-    found = words(text)
+    found = _words(text)
     return bool(found) and all(word in vocabulary for word in found)
 
 
@@ -125,9 +130,9 @@ def request_part(text: str, vocabulary: frozenset[str]) -> str | None:
     """
     tokens = _TOKEN.findall(text)
     start, end = 0, len(tokens)
-    while start < end and (not tokens[start][0].isalnum() or fold(tokens[start]) in vocabulary):
+    while start < end and (not tokens[start][0].isalnum() or matching_form(tokens[start]) in vocabulary):
         start += 1
-    while end > start and (not tokens[end - 1][0].isalnum() or fold(tokens[end - 1]) in vocabulary):
+    while end > start and (not tokens[end - 1][0].isalnum() or matching_form(tokens[end - 1]) in vocabulary):
         end -= 1
     if not any(t[0].isalnum() for t in tokens[end:]):
         end = len(tokens)  # no closing greeting: keep the final "?" or "!"
