@@ -4,8 +4,8 @@ One model predicts every label at once — the intents and the `faq/<topic>` sub
 and writes Rasa's usual `intent`, `intent_ranking` and `response_selector` output, so
 rules, `utter_faq`, `rasa test` and the HTTP API work unchanged.
 
-Why not Rasa's DIET and ResponseSelector: on this data (two languages, about 150 examples
-a label, Kyrgyz often typed without ү ө ң or in Latin letters) character n-grams over
+Why not Rasa's DIET and ResponseSelector: on this data (two languages, about 300 examples
+a label in each language, Kyrgyz often typed without ү ө ң or in Latin letters) character n-grams over
 folded text, Latin letters read as the Cyrillic they stand for (`matching_form`), are as
 accurate, train in seconds instead of many minutes, and answer in about a millisecond.
 See README, "Understanding quality" and "Speed".

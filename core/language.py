@@ -44,6 +44,7 @@ _FOLD = str.maketrans({"ү": "у", "ө": "о", "ң": "н", "Ү": "у", "Ө": "о
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
 # Spans that carry no language: URLs, e-mail addresses, any token holding a digit.
 _NO_LANGUAGE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*|\S+@\S+|\S*\d\S*", re.IGNORECASE)
 
@@ -128,6 +129,16 @@ def _features(text: str) -> list[str]:
     return feats
 
 
+def _learnable(text: str) -> str:
+    """What a training example teaches the detector: in a Cyrillic message, Latin words are
+    English or names ("good evening, я Улан", "help, WhatsApp не открывается"), not Latin-typed
+    Kyrgyz or Russian, so they are left out."""
+    if not _CYRILLIC.search(text):
+        return text
+    kept = (token for token in text.split() if _CYRILLIC.search(token) or not _LATIN_LETTER.search(token))
+    return " ".join(kept)
+
+
 def to_cyrillic(text: str) -> str:
     """A Latin-typed message as the Cyrillic it most likely stands for (lower case)."""
     return _LATIN_RE.sub(lambda match: _LATIN_MAP[match.group(0)], text.lower())
@@ -162,7 +173,7 @@ class LanguageDetector:
         docs = {KY: 0, RU: 0}
         for lang, texts in ((KY, ky_texts), (RU, ru_texts)):
             for text in texts:
-                counts[lang].update(_features(text))
+                counts[lang].update(_features(_learnable(text)))
                 docs[lang] += 1
         vocabulary = set(counts[KY]) | set(counts[RU])
         total_ky = sum(counts[KY].values()) + len(vocabulary)

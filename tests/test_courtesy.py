@@ -236,7 +236,7 @@ def agent():
     [
         ("Здравствуйте, подскажите пожалуйста телефон омбудсмена", "faq/contacts", True),
         ("Добрый вечер! Как мне подать жалобу на акимат?", "faq/appeal_how", True),
-        ("Саламатсызбы, арызымдын абалын кантип билем", "check_appeal_status", True),
+        ("Саламатсызбы, арызымдын абалын билгим келет", "check_appeal_status", True),
         ("salam, kairyluu bergim kelet", "file_appeal", True),
         ("Здравствуйте", "greet", False),
         ("саламатсызбы агай", "greet", False),
