@@ -5,9 +5,10 @@ and writes Rasa's usual `intent`, `intent_ranking` and `response_selector` outpu
 rules, `utter_faq`, `rasa test` and the HTTP API work unchanged.
 
 Why not Rasa's DIET and ResponseSelector: on this data (two languages, about 300 examples
-a label in each language, Kyrgyz often typed without ү ө ң or in Latin letters) character n-grams over
-folded text, Latin letters read as the Cyrillic they stand for (`matching_form`), are as
-accurate, train in seconds instead of many minutes, and answer in about a millisecond.
+a label in each language, Kyrgyz often typed without ү ө ң or in Latin letters) character
+n-grams over folded text, Latin letters read as the Cyrillic they stand for
+(`matching_form`), are as accurate, train in seconds instead of many minutes, and answer in
+about a millisecond.
 See README, "Understanding quality" and "Speed".
 """
 
@@ -97,7 +98,6 @@ class TextClassifier(GraphComponent):
             "max_ngram": 5,
             # A second block of character n-grams that cross word boundaries; None: without.
             "span_ngram": None,
-            "greeted_copies": True,
             "C": 1.0,
             # Confidence = sigmoid(slope * (margin - midpoint)): an SVM margin at the
             # midpoint is a 0.5 confidence, the FallbackClassifier's threshold.
@@ -152,9 +152,7 @@ class TextClassifier(GraphComponent):
         # The greeting words, from the examples as written (before the greeted copies below).
         self.courtesy = courtesy_vocabulary(zip(texts, labels, strict=True))
         self.companions = greeting_companions(zip(texts, labels, strict=True))
-        greeted = (
-            greeted_copies(list(zip(texts, labels, strict=True))) if self.config["greeted_copies"] else []
-        )
+        greeted = greeted_copies(list(zip(texts, labels, strict=True)))
         texts, labels = texts + [t for t, _ in greeted], labels + [label for _, label in greeted]
         self.vectorizer = _vectorizer(self.config["min_ngram"], self.config["max_ngram"])
         features = self.vectorizer.fit_transform(texts)

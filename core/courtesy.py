@@ -52,18 +52,18 @@ def courtesy_vocabulary(examples: Iterable[tuple[str, str]]) -> frozenset[str]:
     жалобу?", "салам алейкум, арыз жазам"): requests written the way people open them must
     not make "здравствуйте" a word of requests.
     """
-    examples = [(text, intent.split("/")[0]) for text, intent in examples]
-    vocabulary = _greeting_only_words(examples)
+    read = [(_words(text), intent.split("/")[0]) for text, intent in examples]
+    vocabulary = _greeting_only_words(read)
     for _ in range(2):  # "салам" first, then "алейкум" that follows it
-        vocabulary |= _opening_words(examples, vocabulary)
+        vocabulary |= _opening_words(read, vocabulary)
     return vocabulary
 
 
-def _greeting_only_words(examples: list[tuple[str, str]]) -> frozenset[str]:
+def _greeting_only_words(read: list[tuple[list[str], str]]) -> frozenset[str]:
     in_courtesy: Counter[str] = Counter()
     everywhere: Counter[str] = Counter()
-    for text, intent in examples:
-        for word in set(_words(text)):
+    for found, intent in read:
+        for word in set(found):
             everywhere[word] += 1
             if intent == GREETING_INTENT:
                 in_courtesy[word] += 1
@@ -74,7 +74,7 @@ def _greeting_only_words(examples: list[tuple[str, str]]) -> frozenset[str]:
     )
 
 
-def _opening_words(examples: list[tuple[str, str]], known: frozenset[str]) -> frozenset[str]:
+def _opening_words(read: list[tuple[list[str], str]], known: frozenset[str]) -> frozenset[str]:
     """Greeting words that other examples use only among their opening words.
 
     The opening words: the known greeting words a message starts with, and the word after
@@ -83,8 +83,7 @@ def _opening_words(examples: list[tuple[str, str]], known: frozenset[str]) -> fr
     in_courtesy: Counter[str] = Counter()
     elsewhere: Counter[str] = Counter()
     opening: Counter[str] = Counter()
-    for text, intent in examples:
-        found = _words(text)
+    for found, intent in read:
         if intent == GREETING_INTENT:
             in_courtesy.update(set(found))
             continue
