@@ -14,8 +14,11 @@ See README, "Understanding quality" and "Speed".
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import logging
+import sys
 import zlib
 from typing import Any, Optional
 
@@ -48,6 +51,7 @@ from sklearn.svm import LinearSVC
 
 from core.courtesy import (
     COURTESY_INTENTS,
+    FORM_ANSWER_INTENT,
     GREETING_INTENT,
     clauses,
     courtesy_vocabulary,
@@ -66,7 +70,7 @@ DELIMITER = "/"
 # Thoughts of suicide or self-harm are answered first, whatever the classifier's margins say.
 CRISIS_LABEL = "faq/emergency"
 # The shortest character n-gram that counts towards a message's coverage (see _coverage).
-COVERAGE_MIN_NGRAM = 3
+COVERAGE_MIN_NGRAM = 4
 # Set in the parse data when a request came inside a greeting.
 GREETED = "greeted"
 
@@ -110,7 +114,7 @@ class TextClassifier(GraphComponent):
             # Below this share of known character n-grams a message is gibberish to the model
             # ("ыыыыы ккк", "asdfgh"): its confidences shrink in proportion, so the
             # FallbackClassifier asks again instead of guessing a topic.
-            "min_coverage": 0.35,
+            "min_coverage": 0.5,
         }
 
     def __init__(
@@ -131,6 +135,16 @@ class TextClassifier(GraphComponent):
         # The words greetings come with ("бот", "агай"): with them alone, a greeting stays one.
         self.companions: frozenset[str] = frozenset()
         self._analyzer = None
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> Optional[str]:
+        """The source of the rules it learns with, beside the class's own.
+
+        Rasa's training cache keys a component by its class's source: without this, a change
+        in `core/courtesy.py` or `core/language.py` would restore the old model from cache.
+        """
+        modules = (sys.modules[greeted_copies.__module__], sys.modules[matching_form.__module__])
+        return hashlib.sha256("".join(map(inspect.getsource, modules)).encode("utf-8")).hexdigest()
 
     @classmethod
     def create(
@@ -182,11 +196,14 @@ class TextClassifier(GraphComponent):
         return confidences
 
     def _coverage(self, text: str) -> float:
-        """The share of the message's letter n-grams (3 characters and more) seen in training.
+        """The share of the message's letter n-grams (4 characters and more) seen in training.
 
-        Bigrams are too common to tell ("фывапролдж" shares half of them with real words).
-        Digits never count, so phone numbers and dates are not gibberish; a message with
-        neither letters nor digits ("???", "👍") tells nothing and is asked again.
+        Shorter ones are too common to tell: a keyboard mash ("фывапролдж") shares a third
+        of its trigrams with real words once the data is large, while real messages written
+        apart from the data, names and e-mail addresses included, keep more than half of
+        their longer n-grams. Digits never count, so phone numbers and dates are not
+        gibberish; a message with neither letters nor digits ("???", "👍") tells nothing and
+        is asked again.
         """
         ngrams = [
             ngram
@@ -205,8 +222,12 @@ class TextClassifier(GraphComponent):
         return self.labels[best].split(DELIMITER)[0], float(probabilities[best])
 
     def _is_request(self, probabilities: np.ndarray) -> bool:
+        """A request of its own: not courtesy, not a form answer ("я из Оша" after a hello)."""
         intent, confidence = self._top_intent(probabilities)
-        return intent not in COURTESY_INTENTS and confidence >= self.config["request_threshold"]
+        return (
+            intent not in COURTESY_INTENTS | {FORM_ANSWER_INTENT}
+            and confidence >= self.config["request_threshold"]
+        )
 
     def _understand(self, text: str) -> tuple[np.ndarray, bool]:
         """The request's probabilities, looked for apart from a greeting or thanks around it.

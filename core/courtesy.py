@@ -23,6 +23,8 @@ from core.language import matching_form, words
 
 COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
 GREETING_INTENT = "greet"
+# An answer to a form question ("Бишкек", "меня зовут Айбек"): not a request of its own.
+FORM_ANSWER_INTENT = "inform"
 
 # A word is a greeting when at least this share of the examples containing it are greetings.
 COURTESY_SHARE = 0.9
@@ -32,7 +34,7 @@ MIN_COURTESY_WORD = 3
 # many greetings, makes up at least this share of its examples, and at least OPENING_SHARE
 # of the requests that use it have it among their opening words.
 MIN_OPENING_GREETINGS = 3
-OPENING_COURTESY_SHARE = 0.4
+OPENING_COURTESY_SHARE = 0.3
 OPENING_SHARE = 0.8
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
@@ -149,6 +151,9 @@ def greeted_copies(examples: list[tuple[str, str]], max_words: int = 3) -> list[
     The greeting is one of the examples' own short greetings, chosen by a hash of the text
     so that training is repeatable. Teaches the classifier that "Салам, <request>" is the
     request; the greetings come from the data, so an author's new greeting is used too.
+    A form answer after a greeting ("Здравствуйте, я из Оша, меня зовут Айбек") is a hello
+    with an introduction, as people open a talk: its copy is labelled a greeting. Inside the
+    form the slot is filled from the text whatever the intent, so nothing is lost there.
     """
     greetings = sorted(
         {text for text, label in examples if label == GREETING_INTENT and len(text.split()) <= max_words}
@@ -156,7 +161,10 @@ def greeted_copies(examples: list[tuple[str, str]], max_words: int = 3) -> list[
     if not greetings:
         return []
     return [
-        (f"{greetings[zlib.crc32(text.encode('utf-8')) % len(greetings)]}, {text}", label)
+        (
+            f"{greetings[zlib.crc32(text.encode('utf-8')) % len(greetings)]}, {text}",
+            GREETING_INTENT if label == FORM_ANSWER_INTENT else label,
+        )
         for text, label in examples
         if label.split("/")[0] not in COURTESY_INTENTS and not text.startswith("/")
     ]

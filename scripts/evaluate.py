@@ -100,14 +100,20 @@ GREETINGS = {
 
 
 def greeting_prefixed(lang: str, test: list[Example]) -> list[Example]:
-    """The held-out requests opened with a greeting, the way many first messages are."""
-    from core.courtesy import COURTESY_INTENTS
+    """The held-out requests opened with a greeting, the way many first messages are.
+
+    Not courtesy, and not form answers: "Здравствуйте, я из Оша" is a hello with an
+    introduction (`core.courtesy.greeted_copies`), not a request.
+    """
+    from core.courtesy import COURTESY_INTENTS, FORM_ANSWER_INTENT
 
     greetings = GREETINGS[lang]
     return [
         (greetings[i % len(greetings)] + text[:1].lower() + text[1:], label)
         for i, (text, label) in enumerate(
-            t for t in test if t[1] not in COURTESY_INTENTS and not t[0].startswith("/")
+            t
+            for t in test
+            if t[1] not in COURTESY_INTENTS | {FORM_ANSWER_INTENT} and not t[0].startswith("/")
         )
     ]
 

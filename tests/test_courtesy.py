@@ -244,6 +244,11 @@ def agent():
         ("здрасьте бот", "greet", False),
         ("добрый день акыйкатчы", "greet", False),
         ("привет бот, ты живой человек?", "bot_challenge", True),
+        # A hello with an introduction and no request yet is a hello, not a form answer.
+        ("Добрый вечер, меня зовут Бакыт, я из Каракола", "greet", False),
+        ("Саламатсызбы, мен Асел, Таластан жазып жатам", "greet", False),
+        # Without a greeting, the same introduction answers a form question.
+        ("меня зовут Бакыт Асанов", "inform", False),
         ("подскажите телефон омбудсмена", "faq/contacts", False),
         ("рахмат, жардам бердиңиз", "thank", False),
     ],
@@ -263,6 +268,8 @@ def test_the_request_inside_a_greeting_is_understood(agent, text, label, greeted
         # Keyboard mashes share bigrams with real words, not longer n-grams: asked again.
         ("фывапролдж", False),
         ("ыыыыы ккк", False),
+        ("йцукен", False),
+        ("ячсмит олдж", False),
         ("asdfgh", False),
         ("???", False),
         # Form answers with digits or unusual names are answers, never gibberish.
@@ -271,6 +278,8 @@ def test_the_request_inside_a_greeting_is_understood(agent, text, label, greeted
         ("12.03.2026", True),
         ("Бишкек ш., Ахунбаев көч. 45", True),
         ("ооба", True),
+        ("Ыдырысов Жээнбек", True),
+        ("olga.v.tokmok@mail.ru", True),
     ],
 )
 def test_gibberish_is_asked_again_and_form_answers_are_not(agent, text, understood):
@@ -278,3 +287,10 @@ def test_gibberish_is_asked_again_and_form_answers_are_not(agent, text, understo
 
     parsed = asyncio.run(agent.parse_message(text))
     assert (parsed["intent"]["name"] != "nlu_fallback") is understood
+
+
+def test_a_form_answer_after_a_greeting_is_a_hello_with_an_introduction():
+    copies = courtesy.greeted_copies([*EXAMPLES, ("я из Оша, Айбек", "inform")], max_words=2)
+    text, label = copies[-1]
+    assert text.endswith(", я из Оша, Айбек")
+    assert label == "greet"
