@@ -31,10 +31,12 @@ COURTESY_SHARE = 0.9
 # Words shorter than this never count as courtesy alone ("а", "и", "мен").
 MIN_COURTESY_WORD = 3
 # A greeting word that requests also open with ("Здравствуйте, ..."): it is in at least this
-# many greetings, makes up at least this share of its examples, and at least OPENING_SHARE
-# of the requests that use it have it among their opening words.
+# many greetings, opens at least GREETING_OPENING_SHARE of the greetings that use it, and at
+# least OPENING_SHARE of the requests that use it have it among their opening words. Where a
+# word stands, not how often requests are greeted, tells: the more requests open with
+# "здравствуйте", the smaller the share of its examples that are greetings.
 MIN_OPENING_GREETINGS = 3
-OPENING_COURTESY_SHARE = 0.3
+GREETING_OPENING_SHARE = 0.6
 OPENING_SHARE = 0.8
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
@@ -77,29 +79,33 @@ def _greeting_only_words(read: list[tuple[list[str], str]]) -> frozenset[str]:
 
 
 def _opening_words(read: list[tuple[list[str], str]], known: frozenset[str]) -> frozenset[str]:
-    """Greeting words that other examples use only among their opening words.
+    """Greeting words that open the greetings using them and other examples only among their opening words.
 
     The opening words: the known greeting words a message starts with, and the word after
-    them ("Здравствуйте", "салам алейкум").
+    them ("Здравствуйте", "салам алейкум", "добрый вечер"). A name or a town in "салам, мен
+    Таластан" is in greetings but does not open them.
     """
     in_courtesy: Counter[str] = Counter()
+    opens_courtesy: Counter[str] = Counter()
     elsewhere: Counter[str] = Counter()
     opening: Counter[str] = Counter()
     for found, intent in read:
-        if intent == GREETING_INTENT:
-            in_courtesy.update(set(found))
-            continue
-        elsewhere.update(set(found))
         lead = 0
         while lead < len(found) and found[lead] in known:
             lead += 1
-        opening.update(set(found[: lead + 1]) - set(found[lead + 1 :]))
+        leading = set(found[: lead + 1]) - set(found[lead + 1 :])
+        if intent == GREETING_INTENT:
+            in_courtesy.update(set(found))
+            opens_courtesy.update(leading)
+        else:
+            elsewhere.update(set(found))
+            opening.update(leading)
     return frozenset(
         word
         for word, count in in_courtesy.items()
         if len(word) >= MIN_COURTESY_WORD
         and count >= MIN_OPENING_GREETINGS
-        and count / (count + elsewhere[word]) >= OPENING_COURTESY_SHARE
+        and opens_courtesy[word] >= GREETING_OPENING_SHARE * count
         and opening[word] >= OPENING_SHARE * elsewhere[word]
     )
 

@@ -294,3 +294,20 @@ def test_a_form_answer_after_a_greeting_is_a_hello_with_an_introduction():
     text, label = copies[-1]
     assert text.endswith(", я из Оша, Айбек")
     assert label == "greet"
+
+
+def test_a_greeting_word_stays_one_however_many_requests_open_with_it():
+    greetings = [
+        ("здравствуйте", "greet"),
+        ("здравствуйте, я из Таласа", "greet"),
+        ("здравствуйте бот", "greet"),
+        ("привет, я из Таласа", "greet"),
+    ]
+    # Far more requests than greetings open with "здравствуйте": it is still a greeting word.
+    requests = [(f"здравствуйте, как подать жалобу номер {n}", "faq/appeal_how") for n in range(30)]
+    vocabulary = courtesy.courtesy_vocabulary(
+        [*greetings, *requests, ("я из Таласа пишу жалобу", "file_appeal")]
+    )
+    assert "здравствуйте" in vocabulary
+    # A town the greetings name, but that opens none of them, is not.
+    assert "таласа" not in vocabulary
