@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import json
 import logging
-import sys
 import zlib
 from typing import Any, Optional
 
@@ -49,10 +48,11 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from core import courtesy, language
 from core.courtesy import (
     COURTESY_INTENTS,
-    FORM_ANSWER_INTENT,
     GREETING_INTENT,
+    NOT_REQUESTS,
     clauses,
     courtesy_vocabulary,
     greeted_copies,
@@ -143,8 +143,9 @@ class TextClassifier(GraphComponent):
         Rasa's training cache keys a component by its class's source: without this, a change
         in `core/courtesy.py` or `core/language.py` would restore the old model from cache.
         """
-        modules = (sys.modules[greeted_copies.__module__], sys.modules[matching_form.__module__])
-        return hashlib.sha256("".join(map(inspect.getsource, modules)).encode("utf-8")).hexdigest()
+        return hashlib.sha256(
+            "".join(map(inspect.getsource, (courtesy, language))).encode("utf-8")
+        ).hexdigest()
 
     @classmethod
     def create(
@@ -224,10 +225,7 @@ class TextClassifier(GraphComponent):
     def _is_request(self, probabilities: np.ndarray) -> bool:
         """A request of its own: not courtesy, not a form answer ("я из Оша" after a hello)."""
         intent, confidence = self._top_intent(probabilities)
-        return (
-            intent not in COURTESY_INTENTS | {FORM_ANSWER_INTENT}
-            and confidence >= self.config["request_threshold"]
-        )
+        return intent not in NOT_REQUESTS and confidence >= self.config["request_threshold"]
 
     def _understand(self, text: str) -> tuple[np.ndarray, bool]:
         """The request's probabilities, looked for apart from a greeting or thanks around it.

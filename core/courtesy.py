@@ -25,6 +25,8 @@ COURTESY_INTENTS = frozenset({"greet", "thank", "goodbye"})
 GREETING_INTENT = "greet"
 # An answer to a form question ("Бишкек", "меня зовут Айбек"): not a request of its own.
 FORM_ANSWER_INTENT = "inform"
+# What a message can be without asking for anything: courtesy, or a form answer.
+NOT_REQUESTS = COURTESY_INTENTS | {FORM_ANSWER_INTENT}
 
 # A word is a greeting when at least this share of the examples containing it are greetings.
 COURTESY_SHARE = 0.9

@@ -105,15 +105,13 @@ def greeting_prefixed(lang: str, test: list[Example]) -> list[Example]:
     Not courtesy, and not form answers: "Здравствуйте, я из Оша" is a hello with an
     introduction (`core.courtesy.greeted_copies`), not a request.
     """
-    from core.courtesy import COURTESY_INTENTS, FORM_ANSWER_INTENT
+    from core.courtesy import NOT_REQUESTS
 
     greetings = GREETINGS[lang]
     return [
         (greetings[i % len(greetings)] + text[:1].lower() + text[1:], label)
         for i, (text, label) in enumerate(
-            t
-            for t in test
-            if t[1] not in COURTESY_INTENTS | {FORM_ANSWER_INTENT} and not t[0].startswith("/")
+            t for t in test if t[1] not in NOT_REQUESTS and not t[0].startswith("/")
         )
     ]
 

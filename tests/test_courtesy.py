@@ -265,7 +265,7 @@ def test_the_request_inside_a_greeting_is_understood(agent, text, label, greeted
 @pytest.mark.parametrize(
     ("text", "understood"),
     [
-        # Keyboard mashes share bigrams with real words, not longer n-grams: asked again.
+        # Keyboard mashes share short n-grams with real words, not 4-grams: asked again.
         ("фывапролдж", False),
         ("ыыыыы ккк", False),
         ("йцукен", False),
